@@ -1,0 +1,144 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigValidationError } from './config-validation.error.js';
+import { GatewayConfig } from './gateway-config.js';
+
+/** A deep partial of the config, as written in openclaw.json or passed by an embedder. */
+export type GatewayConfigInput = {
+  [K in keyof GatewayConfig]?: GatewayConfig[K] extends (infer U)[]
+    ? U[]
+    : GatewayConfig[K] extends object
+      ? { [P in keyof GatewayConfig[K]]?: unknown }
+      : GatewayConfig[K];
+};
+
+export interface LoadConfigOptions {
+  /** Environment to read OPENCLAW_* from; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Directory that holds ./openclaw.json; defaults to the working directory. */
+  cwd?: string;
+  /** Settings from code (GatewayModule.forRoot, GatewayBuilder): above the file, below env. */
+  overrides?: GatewayConfigInput;
+  /** Read no openclaw.json even if present (embedders that configure only in code). */
+  ignoreFile?: boolean;
+}
+
+/** Environment variables and the config path each one sets. */
+export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
+  ['OPENCLAW_HOST', 'gateway.host'],
+  ['OPENCLAW_PORT', 'gateway.port'],
+  ['OPENCLAW_BODY_LIMIT', 'gateway.bodyLimit'],
+  ['OPENCLAW_MAX_BATCH_SIZE', 'gateway.maxBatchSize'],
+  ['OPENCLAW_SHUTDOWN_TIMEOUT', 'gateway.shutdownTimeout'],
+  ['OPENCLAW_DATABASE_URL', 'database.url'],
+  ['OPENCLAW_MIGRATIONS_RUN', 'database.migrationsRun'],
+  ['OPENCLAW_REDIS_URL', 'redis.url'],
+  ['OPENCLAW_JWT_SECRET', 'auth.jwt.secret'],
+  ['OPENCLAW_JWT_ISSUER', 'auth.jwt.issuer'],
+  ['OPENCLAW_JWT_AUDIENCE', 'auth.jwt.audience'],
+  ['OPENCLAW_JWKS_URL', 'auth.jwt.jwksUrl'],
+  ['OPENCLAW_ENCRYPTION_KEY', 'auth.encryptionKey'],
+  ['OPENCLAW_LOG_LEVEL', 'log.level'],
+  ['OPENCLAW_INSTANCE_ID', 'instanceId'],
+];
+
+// Secrets never appear in an error message, even when they are the invalid value.
+const SECRET_PATHS = new Set(['auth.jwt.secret', 'auth.encryptionKey']);
+
+type Plain = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is Plain {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(target: Plain, source: Plain): Plain {
+  for (const [key, value] of Object.entries(source)) {
+    if (value === undefined || key === '__proto__' || key === 'constructor') continue;
+    const current = target[key];
+    target[key] =
+      isPlainObject(current) && isPlainObject(value)
+        ? deepMerge({ ...current }, value)
+        : structuredClone(value);
+  }
+  return target;
+}
+
+function setPath(target: Plain, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (!isPlainObject(node[key])) node[key] = {};
+    node = node[key] as Plain;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+function readConfigFile(options: LoadConfigOptions, env: NodeJS.ProcessEnv): Plain {
+  if (options.ignoreFile) return {};
+  const explicit = env.OPENCLAW_CONFIG;
+  const path = resolve(options.cwd ?? process.cwd(), explicit ?? 'openclaw.json');
+  if (!explicit && !existsSync(path)) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigValidationError([
+      `OPENCLAW_CONFIG: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    ]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigValidationError([`${path}: not valid JSON (${(error as Error).message})`]);
+  }
+  if (!isPlainObject(parsed)) {
+    throw new ConfigValidationError([`${path}: must hold a JSON object`]);
+  }
+  return parsed;
+}
+
+function collectProblems(
+  errors: ValidationError[],
+  fromEnv: Map<string, string>,
+  prefix = '',
+): string[] {
+  const problems: string[] = [];
+  for (const error of errors) {
+    const path = prefix ? `${prefix}.${error.property}` : error.property;
+    if (error.constraints) {
+      const envName = fromEnv.get(path);
+      const where = envName ? `${path} (${envName})` : path;
+      const got = SECRET_PATHS.has(path) ? '' : `, got ${JSON.stringify(error.value) ?? 'nothing'}`;
+      const messages = [...new Set(Object.values(error.constraints))].map((m) =>
+        m.startsWith(`${error.property} `) ? m.slice(error.property.length + 1) : m,
+      );
+      problems.push(`${where}: ${messages.join('; ')}${got}`);
+    }
+    if (error.children?.length) problems.push(...collectProblems(error.children, fromEnv, path));
+  }
+  return problems;
+}
+
+/**
+ * Builds the gateway's configuration: defaults < openclaw.json < code overrides < OPENCLAW_* env.
+ * Throws ConfigValidationError naming every invalid key.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
+  const env = options.env ?? process.env;
+  const merged = deepMerge(readConfigFile(options, env), (options.overrides ?? {}) as Plain);
+  const fromEnv = new Map<string, string>();
+  for (const [name, path] of ENV_KEYS) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(merged, path, value);
+    fromEnv.set(path, name);
+  }
+
+  const config = plainToInstance(GatewayConfig, merged, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length) throw new ConfigValidationError(collectProblems(errors, fromEnv));
+  return config;
+}

@@ -1,0 +1,288 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { parseByteSize, parseDuration } from './duration.js';
+
+// The schema of openclaw.json and OPENCLAW_* after merging. Every leaf has a default, so the
+// validated object is complete and the rest of the code never checks for missing settings.
+
+const duration = () =>
+  Transform(({ value }: { value: unknown }) => parseDuration(value) ?? value, {
+    toClassOnly: true,
+  });
+const bytes = () =>
+  Transform(({ value }: { value: unknown }) => parseByteSize(value) ?? value, {
+    toClassOnly: true,
+  });
+const integer = () =>
+  Transform(
+    ({ value }: { value: unknown }) =>
+      typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value,
+    { toClassOnly: true },
+  );
+const boolean = () =>
+  Transform(
+    ({ value }: { value: unknown }) =>
+      value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value,
+    { toClassOnly: true },
+  );
+const DURATION = { message: '$property must be a duration such as "60s", "1h" or milliseconds' };
+const BYTES = { message: '$property must be a byte size such as 1048576 or "1mb"' };
+
+export class ServerConfig {
+  @IsString()
+  @MinLength(1)
+  host = '127.0.0.1';
+
+  @integer()
+  @IsInt({ message: '$property must be an integer port number (0-65535)' })
+  @Min(0, { message: '$property must be an integer port number (0-65535)' })
+  @Max(65535, { message: '$property must be an integer port number (0-65535)' })
+  port = 18789;
+
+  /** Largest accepted HTTP body on /rpc, in bytes. */
+  @bytes()
+  @IsInt(BYTES)
+  @Min(1024, { message: '$property must be at least 1024 bytes' })
+  bodyLimit = 1024 * 1024;
+
+  /** Largest JSON-RPC batch; a larger one is refused whole. */
+  @integer()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  maxBatchSize = 50;
+
+  /** How long shutdown waits for in-flight calls. */
+  @duration()
+  @IsInt(DURATION)
+  @Min(0, DURATION)
+  shutdownTimeout = 10_000;
+
+  /** Peers whose X-Forwarded-For is believed: exact addresses or CIDRs. */
+  @IsArray()
+  @IsString({ each: true })
+  trustedProxies: string[] = [];
+}
+
+export class WsConfig {
+  @bytes()
+  @IsInt(BYTES)
+  @Min(1024, { message: '$property must be at least 1024 bytes' })
+  maxPayload = 1024 * 1024;
+
+  @duration()
+  @IsInt(DURATION)
+  @Min(1000, { message: '$property must be at least 1s' })
+  heartbeatInterval = 30_000;
+
+  /** A connection whose unsent data exceeds this is a slow consumer and is closed. */
+  @bytes()
+  @IsInt(BYTES)
+  @Min(1024, { message: '$property must be at least 1024 bytes' })
+  maxBufferedBytes = 4 * 1024 * 1024;
+
+  /** Calls a connection may have in flight before the gateway stops reading its socket. */
+  @integer()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  maxInFlight = 32;
+}
+
+export class DatabaseConfig {
+  @IsString()
+  @Matches(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, {
+    message: '$property must start with sqlite:, postgres:// or postgresql://',
+  })
+  url = 'sqlite:./data/openclaw.db';
+
+  @boolean()
+  @IsBoolean()
+  migrationsRun = true;
+}
+
+export class RedisConfig {
+  @IsOptional()
+  @IsString()
+  @Matches(/^rediss?:\/\//, { message: '$property must be a redis:// or rediss:// URL' })
+  url?: string;
+}
+
+export class JwtConfig {
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: '$property must be at least 32 bytes' })
+  secret?: string;
+
+  @IsOptional()
+  @IsString()
+  issuer?: string;
+
+  @IsOptional()
+  @IsString()
+  audience?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^https?:\/\//, { message: '$property must be an http(s) URL' })
+  jwksUrl?: string;
+
+  /** The claim that carries scopes: `scope` (space-separated), `scp` or a roles claim. */
+  @IsString()
+  scopeClaim = 'scope';
+
+  /** Maps identity-provider roles or groups to gateway scopes, when scopeClaim holds roles. */
+  @IsObject()
+  roleScopes: Record<string, string[]> = {};
+
+  @duration()
+  @IsInt(DURATION)
+  @Min(1000, { message: '$property must be at least 1s' })
+  accessTokenTtl = 3_600_000;
+
+  @duration()
+  @IsInt(DURATION)
+  @Min(0, DURATION)
+  refreshTokenTtl = 30 * 86_400_000;
+
+  @duration()
+  @IsInt(DURATION)
+  @Min(0, DURATION)
+  @Max(300_000, { message: '$property must be at most 5m' })
+  clockTolerance = 5_000;
+}
+
+export class AuthConfig {
+  @ValidateNested()
+  @Type(() => JwtConfig)
+  jwt: JwtConfig = new JwtConfig();
+
+  /** Key for secrets at rest (environment only: OPENCLAW_ENCRYPTION_KEY). */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: '$property must be at least 32 bytes' })
+  encryptionKey?: string;
+}
+
+export class LimitConfig {
+  @integer()
+  @IsInt()
+  @Min(1)
+  limit: number;
+
+  @duration()
+  @IsInt(DURATION)
+  @Min(1, DURATION)
+  ttl: number;
+
+  static of(limit: number, ttl: number): LimitConfig {
+    return Object.assign(new LimitConfig(), { limit, ttl });
+  }
+}
+
+export class RateLimitConfig {
+  @ValidateNested()
+  @Type(() => LimitConfig)
+  client: LimitConfig = LimitConfig.of(60, 60_000);
+
+  @ValidateNested()
+  @Type(() => LimitConfig)
+  session: LimitConfig = LimitConfig.of(30, 60_000);
+
+  /** What happens to calls while the shared store (Redis) is unreachable. */
+  @IsIn(['open', 'closed'])
+  onStoreFailure: 'open' | 'closed' = 'closed';
+}
+
+export class SessionsConfig {
+  /** Turns that may wait behind the running one in a session; more get -32009. */
+  @integer()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  queueSize = 8;
+
+  /** Longest accepted message content, in characters. */
+  @integer()
+  @IsInt()
+  @Min(1)
+  maxContentLength = 32_768;
+}
+
+export class ToolsConfig {
+  @duration()
+  @IsInt(DURATION)
+  @Min(1, DURATION)
+  timeout = 30_000;
+}
+
+export class LogConfig {
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
+}
+
+export class GatewayConfig {
+  @ValidateNested()
+  @Type(() => ServerConfig)
+  gateway: ServerConfig = new ServerConfig();
+
+  @ValidateNested()
+  @Type(() => WsConfig)
+  ws: WsConfig = new WsConfig();
+
+  @ValidateNested()
+  @Type(() => DatabaseConfig)
+  database: DatabaseConfig = new DatabaseConfig();
+
+  @ValidateNested()
+  @Type(() => RedisConfig)
+  redis: RedisConfig = new RedisConfig();
+
+  @ValidateNested()
+  @Type(() => AuthConfig)
+  auth: AuthConfig = new AuthConfig();
+
+  @ValidateNested()
+  @Type(() => RateLimitConfig)
+  rateLimit: RateLimitConfig = new RateLimitConfig();
+
+  @ValidateNested()
+  @Type(() => SessionsConfig)
+  sessions: SessionsConfig = new SessionsConfig();
+
+  @ValidateNested()
+  @Type(() => ToolsConfig)
+  tools: ToolsConfig = new ToolsConfig();
+
+  @ValidateNested()
+  @Type(() => LogConfig)
+  log: LogConfig = new LogConfig();
+
+  /** Agents beyond the built-in echo agent (validated by the agents module). */
+  @IsArray()
+  @IsObject({ each: true })
+  agents: Record<string, unknown>[] = [];
+
+  /** MCP servers whose tools join the registry (validated by the tools module). */
+  @IsObject()
+  mcpServers: Record<string, Record<string, unknown>> = {};
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  instanceId?: string;
+}

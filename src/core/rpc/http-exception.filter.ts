@@ -1,0 +1,112 @@
+import {
+  Catch,
+  HttpException,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestCorrelationId } from '../logging/correlation-id.js';
+import { JsonBodyParseError } from './json-body.parser.js';
+import { RpcErrorCode } from './rpc-error-code.js';
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+}
+
+/**
+ * Last line for HTTP errors, including those raised before a handler runs (body too large,
+ * malformed JSON, wrong content type). On /rpc the body is a JSON-RPC error; nowhere is a stack
+ * or an internal message sent.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const correlationId = requestCorrelationId(request);
+    const isRpc = request.url.split('?')[0] === '/rpc';
+
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      if (isRpc) {
+        const code =
+          status === 401
+            ? RpcErrorCode.Unauthenticated
+            : status === 429
+              ? RpcErrorCode.RateLimited
+              : status === 403
+                ? RpcErrorCode.Forbidden
+                : RpcErrorCode.InvalidRequest;
+        const message = typeof body === 'string' ? body : exception.message;
+        this.send(reply, status, { jsonrpc: '2.0', id: null, error: { code, message } });
+      } else {
+        this.send(
+          reply,
+          status,
+          typeof body === 'string' ? { statusCode: status, message: body } : body,
+        );
+      }
+      return;
+    }
+
+    if (exception instanceof JsonBodyParseError) {
+      if (isRpc) {
+        this.send(reply, 200, {
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: RpcErrorCode.ParseError, message: 'Parse error' },
+        });
+      } else {
+        this.send(reply, 400, { statusCode: 400, message: exception.message });
+      }
+      return;
+    }
+
+    const fastifyError = exception as FastifyLikeError;
+    if (typeof fastifyError.code === 'string' && fastifyError.code.startsWith('FST_ERR_CTP_')) {
+      const status = fastifyError.statusCode ?? 400;
+      const message =
+        fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'Request body is too large'
+          : fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? 'Content-Type must be application/json'
+            : 'Invalid request body';
+      this.send(
+        reply,
+        status,
+        isRpc
+          ? { jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.InvalidRequest, message } }
+          : { statusCode: status, message },
+      );
+      return;
+    }
+
+    this.logger.error({ err: exception, correlationId }, 'unhandled HTTP error');
+    this.send(
+      reply,
+      500,
+      isRpc
+        ? {
+            jsonrpc: '2.0',
+            id: null,
+            error: {
+              code: RpcErrorCode.InternalError,
+              message: 'Internal error',
+              data: { correlationId },
+            },
+          }
+        : { statusCode: 500, message: 'Internal server error', correlationId },
+    );
+  }
+
+  private send(reply: FastifyReply, status: number, body: unknown): void {
+    void reply.status(status).type('application/json').send(JSON.stringify(body));
+  }
+}

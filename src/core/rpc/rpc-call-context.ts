@@ -1,0 +1,40 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { Caller } from '../auth/caller.js';
+import type { RpcConnection } from './rpc-connection.js';
+import type { RpcMethodMetadata } from './rpc-method.decorator.js';
+
+export type RpcTransport = 'http' | 'ws';
+
+/** Everything a guard or handler may know about one call, whatever the transport. */
+export interface RpcCallContext {
+  method: RpcMethodMetadata;
+  /** Raw params as received (before validation). */
+  params: unknown;
+  transport: RpcTransport;
+  /** Set by the authentication guard. */
+  caller?: Caller;
+  /** Address of the peer (after trusted-proxy resolution). */
+  ip: string;
+  /** Request headers (HTTP) or upgrade request headers (WS), lower-cased. */
+  headers: Record<string, string | string[] | undefined>;
+  /** Correlates log lines with the call; sent back in -32603 errors. */
+  correlationId: string;
+  /** The WebSocket the call came over, for subscriptions. */
+  connection?: RpcConnection;
+  /** True for a JSON-RPC notification (no reply will be sent). */
+  isNotification: boolean;
+  /** Aborted when the transport goes away or the gateway shuts down. */
+  signal: AbortSignal;
+  /** Headers the guards want on the HTTP response (rate-limit headers, for instance). */
+  responseHeaders: Map<string, string>;
+}
+
+/** The execution-context type of a JSON-RPC call, for guards: `context.getType() === 'rpc'`. */
+export const RPC_CONTEXT_TYPE = 'rpc';
+
+/** Reads the call context from a guard's ExecutionContext; undefined outside a JSON-RPC call. */
+export function getRpcCallContext(context: ExecutionContext): RpcCallContext | undefined {
+  return context.getType<string>() === RPC_CONTEXT_TYPE
+    ? context.getArgByIndex<RpcCallContext>(1)
+    : undefined;
+}

@@ -1,0 +1,13 @@
+import type { Caller } from '../auth/caller.js';
+
+/** A client connection that can receive server notifications (a WebSocket today). */
+export interface RpcConnection {
+  readonly id: string;
+  /** The caller authenticated when the connection was opened. */
+  caller?: Caller;
+  /** Receive notifications published to this topic from now on. */
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** Sends a notification; false when the connection is closed or was closed for being slow. */
+  notify(method: string, params: Record<string, unknown>): boolean;
+}

@@ -1,0 +1,65 @@
+import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RpcDispatcher } from './rpc-dispatcher.js';
+import type { JsonRpcResponse } from './json-rpc.types.js';
+import { RpcErrorCode } from './rpc-error-code.js';
+import { requestCorrelationId } from '../logging/correlation-id.js';
+
+/** The HTTP transport: POST /rpc. It only turns a body into a dispatch and a dispatch into a reply. */
+@Controller()
+export class RpcController {
+  constructor(private readonly dispatcher: RpcDispatcher) {}
+
+  @Post('rpc')
+  @HttpCode(200)
+  async handle(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const contentType = request.headers['content-type'] ?? '';
+    if (!/^application\/(json|json-rpc)\s*(;|$)/i.test(contentType)) {
+      await reply
+        .status(415)
+        .type('application/json')
+        .send(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id: null,
+            error: {
+              code: RpcErrorCode.InvalidRequest,
+              message: 'Content-Type must be application/json',
+            },
+          }),
+        );
+      return;
+    }
+    const controller = new AbortController();
+    const abort = (): void => controller.abort();
+    request.raw.once('close', abort);
+    try {
+      const { response, responseHeaders } = await this.dispatcher.dispatch(request.body, {
+        transport: 'http',
+        ip: request.ip,
+        headers: request.headers,
+        correlationId: requestCorrelationId(request),
+        signal: controller.signal,
+      });
+      for (const [name, value] of responseHeaders) void reply.header(name, value);
+      if (response === undefined) {
+        await reply.status(204).send();
+        return;
+      }
+      await reply
+        .status(statusFor(response))
+        .type('application/json')
+        .send(JSON.stringify(response));
+    } finally {
+      request.raw.off('close', abort);
+    }
+  }
+}
+
+/** A single call that was refused for its rate limit gets 429; everything else answers 200. */
+function statusFor(response: JsonRpcResponse | JsonRpcResponse[]): number {
+  if (!Array.isArray(response) && 'error' in response) {
+    if (response.error.code === RpcErrorCode.RateLimited) return 429;
+  }
+  return 200;
+}

@@ -1,0 +1,129 @@
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import type { Caller } from '../auth/caller.js';
+import { GatewayConfig } from '../config/gateway-config.js';
+import { WsConnectionRegistry } from '../ws/ws-connection.registry.js';
+import { WsCloseCode, WsRpcConnection } from '../ws/ws-rpc-connection.js';
+import { UPGRADE_CALLER } from '../ws/ws-upgrade-authenticator.js';
+import { RpcDispatcher } from './rpc-dispatcher.js';
+
+/**
+ * The WebSocket transport: it only turns frames into dispatcher calls and replies into frames.
+ * It also keeps connections honest: heartbeats, a bounded number of calls in flight per
+ * connection (beyond it the socket is not read), and a capped send buffer.
+ */
+@WebSocketGateway({ path: '/ws' })
+export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
+  private readonly logger = new Logger('WebSocket');
+  private heartbeat?: NodeJS.Timeout;
+  private readonly alive = new WeakSet<WebSocket>();
+
+  constructor(
+    private readonly dispatcher: RpcDispatcher,
+    private readonly connections: WsConnectionRegistry,
+    private readonly config: GatewayConfig,
+  ) {}
+
+  afterInit(_server: WebSocketServer): void {
+    this.heartbeat = setInterval(() => this.beat(), this.config.ws.heartbeatInterval);
+    this.heartbeat.unref();
+  }
+
+  handleConnection(socket: WebSocket, request: IncomingMessage): void {
+    const connection = new WsRpcConnection(
+      socket,
+      request.socket.remoteAddress ?? 'unknown',
+      request.headers,
+      this.config.ws.maxBufferedBytes,
+      this.connections.topicChanged,
+    );
+    connection.caller = (request as IncomingMessage & { [UPGRADE_CALLER]?: Caller })[
+      UPGRADE_CALLER
+    ];
+    this.connections.add(connection);
+    this.alive.add(socket);
+    socket.on('pong', () => this.alive.add(socket));
+    socket.on('message', (data: RawData, isBinary: boolean) =>
+      this.onFrame(connection, data, isBinary),
+    );
+    socket.once('close', () => {
+      connection.controller.abort();
+      this.connections.remove(connection);
+    });
+    socket.on('error', (err) =>
+      this.logger.debug({ err, connection: connection.id }, 'socket error'),
+    );
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.heartbeat);
+  }
+
+  /** Closes every connection with 1001 (going away), for shutdown. */
+  closeAll(reason = 'server shutting down'): void {
+    for (const connection of this.connections.all()) {
+      connection.close(WsCloseCode.GoingAway, reason);
+    }
+  }
+
+  /** Stops reading every connection: no new call starts during shutdown. */
+  pauseAll(): void {
+    for (const connection of this.connections.all()) connection.socket.pause();
+  }
+
+  private onFrame(connection: WsRpcConnection, data: RawData, isBinary: boolean): void {
+    const text = isBinary
+      ? Buffer.isBuffer(data)
+        ? data.toString('utf8')
+        : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8')
+      : data.toString();
+    const { socket } = connection;
+    const max = this.config.ws.maxInFlight;
+    // Fairness: a pipelining client gets `max` calls at a time; its other frames wait in the
+    // kernel's buffers (TCP backpressure) instead of in our memory or everyone's latency.
+    if (++connection.inFlight >= max) socket.pause();
+    this.dispatcher
+      .dispatchText(text, {
+        transport: 'ws',
+        ip: connection.ip,
+        headers: connection.headers,
+        correlationId: randomUUID(),
+        connection,
+        caller: connection.caller,
+        signal: connection.controller.signal,
+      })
+      .then(
+        ({ response }) => {
+          if (response) connection.send(JSON.stringify(response));
+        },
+        (err: unknown) => this.logger.error({ err }, 'dispatch failed'),
+      )
+      .finally(() => {
+        connection.inFlight--;
+        if (socket.isPaused && connection.inFlight < max && !this.draining) socket.resume();
+      });
+  }
+
+  private draining = false;
+
+  /** Called at shutdown before waiting for in-flight calls. */
+  drain(): void {
+    this.draining = true;
+    this.pauseAll();
+  }
+
+  private beat(): void {
+    for (const connection of this.connections.all()) {
+      const { socket } = connection;
+      if (!this.alive.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      this.alive.delete(socket);
+      socket.ping();
+    }
+  }
+}

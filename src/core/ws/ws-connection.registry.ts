@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import type { WsRpcConnection } from './ws-rpc-connection.js';
+
+/** Live WebSocket connections and who listens to which topic, for server-pushed notifications. */
+@Injectable()
+export class WsConnectionRegistry {
+  private readonly connections = new Map<string, WsRpcConnection>();
+  private readonly subscribers = new Map<string, Set<WsRpcConnection>>();
+
+  add(connection: WsRpcConnection): void {
+    this.connections.set(connection.id, connection);
+  }
+
+  remove(connection: WsRpcConnection): void {
+    this.connections.delete(connection.id);
+    for (const topic of connection.topics) this.topicChanged(connection, topic, false);
+  }
+
+  readonly topicChanged = (connection: WsRpcConnection, topic: string, on: boolean): void => {
+    let set = this.subscribers.get(topic);
+    if (on) {
+      if (!set) this.subscribers.set(topic, (set = new Set()));
+      set.add(connection);
+    } else if (set) {
+      set.delete(connection);
+      if (!set.size) this.subscribers.delete(topic);
+    }
+  };
+
+  /** Sends a notification to every connection subscribed to the topic; returns how many got it. */
+  publish(topic: string, method: string, params: Record<string, unknown>): number {
+    const set = this.subscribers.get(topic);
+    if (!set) return 0;
+    const frame = JSON.stringify({ jsonrpc: '2.0', method, params });
+    let delivered = 0;
+    for (const connection of set) if (connection.send(frame)) delivered++;
+    return delivered;
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  all(): IterableIterator<WsRpcConnection> {
+    return this.connections.values();
+  }
+}

@@ -1,0 +1,23 @@
+import type { ModuleMetadata } from '@nestjs/common';
+import type { GatewayConfigInput } from './core/config/config.loader.js';
+import type { GatewayConfig } from './core/config/gateway-config.js';
+
+/** Options of GatewayModule.forRoot and of GatewayBuilder: the library's configuration surface. */
+export interface GatewayModuleOptions {
+  /** Settings in openclaw.json's shape (above the file, below OPENCLAW_* env), or a loaded config. */
+  config?: GatewayConfigInput | GatewayConfig;
+  /** Environment to read OPENCLAW_* from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Read ./openclaw.json or OPENCLAW_CONFIG (default: true). */
+  configFile?: boolean;
+  /** Nest modules that extend the gateway (their @RpcMethod providers are discovered). */
+  imports?: ModuleMetadata['imports'];
+}
+
+export const GATEWAY_MODULE_OPTIONS = Symbol('openclaw:gateway-module-options');
+
+export interface GatewayModuleAsyncOptions {
+  imports?: ModuleMetadata['imports'];
+  inject?: Array<string | symbol | (abstract new (...args: never[]) => unknown)>;
+  useFactory: (...args: never[]) => GatewayModuleOptions | Promise<GatewayModuleOptions>;
+}

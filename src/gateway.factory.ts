@@ -1,0 +1,65 @@
+import { NestFactory } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { GatewayConfig } from './core/config/gateway-config.js';
+import { newRequestId } from './core/logging/correlation-id.js';
+import { LifecycleService } from './core/health/lifecycle.service.js';
+import { parseJsonBody } from './core/rpc/json-body.parser.js';
+import { RpcStatsService } from './core/rpc/rpc-stats.service.js';
+import { RpcGateway } from './core/rpc/rpc.gateway.js';
+import { GatewayWsAdapter } from './core/ws/gateway-ws.adapter.js';
+import type { GatewayModuleOptions } from './gateway-module.options.js';
+import { GatewayModule, resolveGatewayConfig } from './gateway.module.js';
+
+/** Creates the gateway application (not yet listening) on Fastify, configured for production. */
+export async function createGatewayApp(
+  options: GatewayModuleOptions = {},
+): Promise<NestFastifyApplication> {
+  const config = resolveGatewayConfig(options);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    GatewayModule.forRoot({ ...options, config }),
+    new FastifyAdapter({
+      bodyLimit: config.gateway.bodyLimit,
+      // X-Forwarded-For is resolved by the gateway against configured proxies, never blindly.
+      trustProxy: false,
+      return503OnClosing: true,
+      requestIdHeader: false,
+      genReqId: (request) => newRequestId(request as IncomingMessage),
+    }),
+    { bufferLogs: true, abortOnError: false },
+  );
+  configureGatewayApp(app);
+  return app;
+}
+
+/**
+ * What an app serving the gateway needs besides the module: the logger, the WebSocket adapter
+ * and a JSON parser that lets /rpc answer malformed JSON with -32700.
+ * A host that builds its own Nest app calls this on it.
+ */
+export function configureGatewayApp(app: NestFastifyApplication): void {
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  app.useWebSocketAdapter(new GatewayWsAdapter(app));
+  const { bodyLimit } = app.get(GatewayConfig).gateway;
+  app.useBodyParser('application/json', { bodyLimit }, parseJsonBody);
+}
+
+/**
+ * Graceful shutdown: stop reading new work, let calls in flight finish up to the deadline,
+ * close WebSocket clients with 1001, then close the app (HTTP server, database).
+ */
+export async function shutdownGatewayApp(app: NestFastifyApplication): Promise<void> {
+  const config = app.get(GatewayConfig);
+  app.get(LifecycleService).startDraining();
+  const gateway = app.get(RpcGateway);
+  gateway.drain();
+  // Stop accepting connections now; requests already under way go on.
+  const server = app.getHttpServer();
+  server.close();
+  server.closeIdleConnections();
+  await app.get(RpcStatsService).waitForIdle(config.gateway.shutdownTimeout);
+  gateway.closeAll();
+  await app.close();
+}

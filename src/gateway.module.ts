@@ -1,0 +1,78 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { loadConfig } from './core/config/config.loader.js';
+import { ConfigModule } from './core/config/config.module.js';
+import { GatewayConfig } from './core/config/gateway-config.js';
+import { HealthModule } from './core/health/health.module.js';
+import { LoggingModule } from './core/logging/logging.module.js';
+import { HttpExceptionFilter } from './core/rpc/http-exception.filter.js';
+import { RpcModule } from './core/rpc/rpc.module.js';
+import {
+  GATEWAY_MODULE_OPTIONS,
+  type GatewayModuleAsyncOptions,
+  type GatewayModuleOptions,
+} from './gateway-module.options.js';
+
+/** Turns module options into the validated config (a loaded GatewayConfig is taken as it is). */
+export function resolveGatewayConfig(options: GatewayModuleOptions): GatewayConfig {
+  if (options.config instanceof GatewayConfig) return options.config;
+  return loadConfig({
+    env: options.env,
+    ignoreFile: options.configFile === false,
+    overrides: options.config,
+  });
+}
+
+const configProvider: Provider = {
+  provide: GatewayConfig,
+  inject: [GATEWAY_MODULE_OPTIONS],
+  useFactory: resolveGatewayConfig,
+};
+
+/**
+ * The gateway as a Nest module: `main.ts` serves it, and another Nest app can import it.
+ * Features are modules of their own; extension modules are discovered the same way.
+ */
+@Module({})
+export class GatewayModule {
+  static forRoot(options: GatewayModuleOptions = {}): DynamicModule {
+    return GatewayModule.build(
+      [{ provide: GATEWAY_MODULE_OPTIONS, useValue: options }],
+      options.imports,
+    );
+  }
+
+  static forRootAsync(options: GatewayModuleAsyncOptions): DynamicModule {
+    return GatewayModule.build(
+      [
+        {
+          provide: GATEWAY_MODULE_OPTIONS,
+          inject: options.inject ?? [],
+          useFactory: options.useFactory,
+        },
+      ],
+      [],
+      options.imports,
+    );
+  }
+
+  private static build(
+    optionsProviders: Provider[],
+    extensions: GatewayModuleOptions['imports'] = [],
+    optionImports: GatewayModuleAsyncOptions['imports'] = [],
+  ): DynamicModule {
+    const configModule: DynamicModule = {
+      module: ConfigModule,
+      global: true,
+      imports: optionImports,
+      providers: [...optionsProviders, configProvider],
+      exports: [GatewayConfig, GATEWAY_MODULE_OPTIONS],
+    };
+    return {
+      module: GatewayModule,
+      imports: [configModule, LoggingModule, RpcModule, HealthModule, ...extensions],
+      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+      exports: [RpcModule, HealthModule],
+    };
+  }
+}

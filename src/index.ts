@@ -1,0 +1,19 @@
+// The library's public API: everything an embedder or an extension module needs.
+export { GatewayModule } from './gateway.module.js';
+export { GatewayBuilder } from './gateway.builder.js';
+export { createGatewayApp, configureGatewayApp, shutdownGatewayApp } from './gateway.factory.js';
+export { listenGateway } from './serve.js';
+export type { GatewayModuleOptions, GatewayModuleAsyncOptions } from './gateway-module.options.js';
+export { loadConfig, type GatewayConfigInput } from './core/config/config.loader.js';
+export { GatewayConfig } from './core/config/gateway-config.js';
+export { ConfigValidationError } from './core/config/config-validation.error.js';
+export { RpcMethod, type RpcMethodOptions } from './core/rpc/rpc-method.decorator.js';
+export { Public } from './core/auth/public.decorator.js';
+export type { Caller } from './core/auth/caller.js';
+export { getRpcCallContext, type RpcCallContext } from './core/rpc/rpc-call-context.js';
+export type { RpcConnection } from './core/rpc/rpc-connection.js';
+export { RpcException } from './core/rpc/rpc.exception.js';
+export { RpcErrorCode } from './core/rpc/rpc-error-code.js';
+export { GatewayException } from './core/errors/gateway.exception.js';
+export { GatewayErrorCode } from './core/errors/gateway-error-code.js';
+export { WsConnectionRegistry } from './core/ws/ws-connection.registry.js';
