@@ -25,11 +25,13 @@ export async function createGatewayApp(
       trustProxy: false,
       return503OnClosing: true,
       requestIdHeader: false,
-      genReqId: (request) => newRequestId(request as IncomingMessage),
+      genReqId: (request: unknown) => newRequestId(request as IncomingMessage),
     }),
     { bufferLogs: true, abortOnError: false },
   );
   configureGatewayApp(app);
+  // Initialised here so that a bad method table or config fails at build(), not at listen().
+  await app.init();
   return app;
 }
 

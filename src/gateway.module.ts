@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { loadConfig } from './core/config/config.loader.js';
 import { ConfigModule } from './core/config/config.module.js';
 import { GatewayConfig } from './core/config/gateway-config.js';
+import { DatabaseModule } from './core/database/database.module.js';
 import { HealthModule } from './core/health/health.module.js';
 import { LoggingModule } from './core/logging/logging.module.js';
 import { HttpExceptionFilter } from './core/rpc/http-exception.filter.js';
@@ -70,7 +71,14 @@ export class GatewayModule {
     };
     return {
       module: GatewayModule,
-      imports: [configModule, LoggingModule, RpcModule, HealthModule, ...extensions],
+      imports: [
+        configModule,
+        LoggingModule,
+        DatabaseModule.forGateway(),
+        RpcModule,
+        HealthModule,
+        ...extensions,
+      ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
       exports: [RpcModule, HealthModule],
     };

@@ -2,6 +2,9 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { ConfigValidationError } from './core/config/config-validation.error.js';
+import { DataSource } from 'typeorm';
+import { loadConfig } from './core/config/config.loader.js';
+import { buildDataSourceOptions } from './core/database/database-url.js';
 import { createGatewayApp } from './gateway.factory.js';
 import { installSignalHandlers, listenGateway } from './serve.js';
 
@@ -17,6 +20,26 @@ async function serve(): Promise<void> {
   const app = await createGatewayApp();
   await listenGateway(app);
   installSignalHandlers(app);
+}
+
+/** Applies pending migrations to the configured database and exits. */
+async function migrate(): Promise<number> {
+  const config = loadConfig();
+  const dataSource = new DataSource(
+    buildDataSourceOptions(config.database.url, { migrationsRun: false }),
+  );
+  await dataSource.initialize();
+  try {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    console.log(
+      applied.length
+        ? `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`
+        : 'The database is up to date.',
+    );
+    return 0;
+  } finally {
+    await dataSource.destroy();
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -35,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       await serve();
       return -1;
+    case 'migrate':
+      return migrate();
     default:
       console.error(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;

@@ -1,4 +1,4 @@
-import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -7,7 +7,12 @@ import type { Caller } from '../auth/caller.js';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { WsConnectionRegistry } from '../ws/ws-connection.registry.js';
 import { WsCloseCode, WsRpcConnection } from '../ws/ws-rpc-connection.js';
-import { UPGRADE_CALLER } from '../ws/ws-upgrade-authenticator.js';
+import {
+  UPGRADE_CALLER,
+  WS_UPGRADE_AUTHENTICATOR,
+  type WsUpgradeAuthenticator,
+} from '../ws/ws-upgrade-authenticator.js';
+import { ModuleRef } from '@nestjs/core';
 import { RpcDispatcher } from './rpc-dispatcher.js';
 
 /**
@@ -16,16 +21,33 @@ import { RpcDispatcher } from './rpc-dispatcher.js';
  * connection (beyond it the socket is not read), and a capped send buffer.
  */
 @WebSocketGateway({ path: '/ws' })
-export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
+export class RpcGateway
+  implements OnModuleInit, OnGatewayInit, OnGatewayConnection, OnModuleDestroy
+{
   private readonly logger = new Logger('WebSocket');
   private heartbeat?: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
+
+  /** Set when a module (auth) provides WS_UPGRADE_AUTHENTICATOR; read by the adapter. */
+  upgradeAuthenticator?: WsUpgradeAuthenticator;
 
   constructor(
     private readonly dispatcher: RpcDispatcher,
     private readonly connections: WsConnectionRegistry,
     private readonly config: GatewayConfig,
+    private readonly moduleRef: ModuleRef,
   ) {}
+
+  onModuleInit(): void {
+    try {
+      this.upgradeAuthenticator = this.moduleRef.get<WsUpgradeAuthenticator>(
+        WS_UPGRADE_AUTHENTICATOR,
+        { strict: false },
+      );
+    } catch {
+      this.upgradeAuthenticator = undefined;
+    }
+  }
 
   afterInit(_server: WebSocketServer): void {
     this.heartbeat = setInterval(() => this.beat(), this.config.ws.heartbeatInterval);

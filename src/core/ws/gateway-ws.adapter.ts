@@ -1,14 +1,15 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { IncomingMessage } from 'node:http';
 import { GatewayConfig } from '../config/gateway-config.js';
-import {
-  UPGRADE_CALLER,
-  WS_UPGRADE_AUTHENTICATOR,
-  type WsUpgradeAuthenticator,
-} from './ws-upgrade-authenticator.js';
+import { RpcGateway } from '../rpc/rpc.gateway.js';
+import { UPGRADE_CALLER } from './ws-upgrade-authenticator.js';
 
 export const WS_SUBPROTOCOL = 'openclaw.v1';
+
+interface WsServerLike {
+  on(event: string, listener: (...args: never[]) => void): unknown;
+}
 
 type VerifyCallback = (
   result: boolean,
@@ -43,6 +44,17 @@ export class GatewayWsAdapter extends WsAdapter {
     });
   }
 
+  /** A client's protocol mistakes (oversize frame, bad opcode) are its own, not server errors. */
+  override bindErrorHandler(server: WsServerLike): WsServerLike {
+    server.on('connection', (socket: WsServerLike) =>
+      socket.on('error', (err: Error) => this.clientErrors.debug({ err }, 'client socket error')),
+    );
+    server.on('error', (err: Error) => this.clientErrors.error({ err }, 'WebSocket server error'));
+    return server;
+  }
+
+  private readonly clientErrors = new Logger('WebSocket');
+
   /** Frames are raw JSON-RPC, read by the RPC gateway itself: no {event, data} routing. */
   override bindMessageHandlers(): void {}
 
@@ -57,14 +69,7 @@ export class GatewayWsAdapter extends WsAdapter {
         `Subprotocol ${WS_SUBPROTOCOL} is required when subprotocols are offered`,
       ];
     }
-    let authenticator: WsUpgradeAuthenticator | undefined;
-    try {
-      authenticator = this.app.get<WsUpgradeAuthenticator>(WS_UPGRADE_AUTHENTICATOR, {
-        strict: false,
-      });
-    } catch {
-      authenticator = undefined;
-    }
+    const authenticator = this.app.get(RpcGateway).upgradeAuthenticator;
     if (!authenticator) return [true];
     const decision = await authenticator.authenticate(request);
     if (!decision.ok) return [false, decision.status, decision.message, decision.headers];

@@ -1,0 +1,104 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+import type { DataSourceOptions } from 'typeorm';
+
+import { Initial1795527378843 } from './migrations/1795527378843-initial.js';
+
+/**
+ * Every migration, listed by class so the same code works from `src` and `dist`. Entities are not
+ * listed here: features register theirs (TypeOrmModule.forFeature + autoLoadEntities), so core
+ * never imports a feature. The schema itself is one history, owned here.
+ */
+export const DATABASE_MIGRATIONS = [Initial1795527378843];
+
+export interface DataSourceBuildOptions {
+  /** Run pending migrations when the data source initializes (default true). */
+  migrationsRun?: boolean;
+  /** Log every query through TypeORM's logger (default false). */
+  logging?: boolean;
+  /** Entity classes, for a data source built outside Nest (tests, scripts). */
+  entities?: NonNullable<DataSourceOptions['entities']>;
+}
+
+/** How long a SQLite connection waits on a lock held by another process before SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/** Minimal view of a better-sqlite3 connection: only `pragma` is used here. */
+interface SqlitePragmaTarget {
+  pragma(source: string): unknown;
+}
+
+/**
+ * Turns `database.url` into TypeORM data source options.
+ *
+ * Accepted: `sqlite:./relative.db`, `sqlite:/absolute.db`, `sqlite::memory:`,
+ * `postgres://…` and `postgresql://…`. Anything else throws, naming the config key.
+ */
+export function buildDataSourceOptions(
+  url: string,
+  opts: DataSourceBuildOptions = {},
+): DataSourceOptions {
+  const common = {
+    entities: opts.entities ?? [],
+    migrations: DATABASE_MIGRATIONS,
+    migrationsRun: opts.migrationsRun ?? true,
+    synchronize: false,
+    logging: opts.logging ?? false,
+  };
+
+  if (url.startsWith('sqlite:')) {
+    const database = sqlitePath(url);
+    if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database,
+      timeout: SQLITE_BUSY_TIMEOUT_MS,
+      prepareDatabase: (db: SqlitePragmaTarget) => {
+        // WAL lets readers run beside the writer; synchronous=FULL fsyncs the WAL on every
+        // commit, so an acknowledged event survives a power loss, not only a process crash.
+        if (database !== ':memory:') db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = FULL');
+        db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+        db.pragma('foreign_keys = ON');
+      },
+    };
+  }
+
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return {
+      ...common,
+      type: 'postgres',
+      url,
+      // An acknowledged event must be on disk: never let a session turn synchronous_commit off.
+      extra: { options: '-c synchronous_commit=on' },
+    };
+  }
+
+  throw new Error(
+    `database.url: unsupported URL "${redact(url)}"; expected sqlite:<path>, sqlite::memory: or postgres://…`,
+  );
+}
+
+/** The database family a URL points at, without building anything. */
+export function databaseKind(url: string): 'sqlite' | 'postgres' | undefined {
+  if (url.startsWith('sqlite:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
+  return undefined;
+}
+
+function sqlitePath(url: string): string {
+  const rest = url.slice('sqlite:'.length);
+  if (rest === ':memory:') return ':memory:';
+  // Tolerate the `sqlite://path` spelling some tools write.
+  const path = rest.startsWith('//') ? rest.slice(2) : rest;
+  if (path === '')
+    throw new Error('database.url: sqlite URL has no file path (sqlite:./data/openclaw.db)');
+  return resolve(path);
+}
+
+/** Hides a password so the error can be logged. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

@@ -1,0 +1,37 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+import type { SessionStatus } from './session.types.js';
+
+/**
+ * A session row: who owns it, which agent runs it, and the seq of its newest event.
+ * Timestamps are ISO 8601 UTC strings so that SQLite and PostgreSQL store and sort them alike.
+ */
+@Entity({ name: 'sessions' })
+@Index('IDX_sessions_owner_created', ['ownerSubject', 'createdAt', 'sessionKey'])
+@Index('IDX_sessions_created', ['createdAt', 'sessionKey'])
+export class SessionEntity {
+  @PrimaryColumn({ name: 'session_key', type: 'varchar', length: 64 })
+  sessionKey: string;
+
+  @Column({ name: 'owner_subject', type: 'varchar', length: 255 })
+  ownerSubject: string;
+
+  @Column({ name: 'agent_id', type: 'varchar', length: 255 })
+  agentId: string;
+
+  /** JSON object, as text. */
+  @Column({ name: 'metadata', type: 'text' })
+  metadata: string;
+
+  @Column({ name: 'status', type: 'varchar', length: 16 })
+  status: SessionStatus;
+
+  @Column({ name: 'last_seq', type: 'integer' })
+  lastSeq: number;
+
+  @Column({ name: 'created_at', type: 'varchar', length: 32 })
+  createdAt: string;
+
+  @Column({ name: 'ended_at', type: 'varchar', length: 32, nullable: true })
+  endedAt: string | null;
+}

@@ -1,0 +1,149 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import WebSocket from 'ws';
+import type { GatewayModuleOptions } from '../../src/gateway-module.options.js';
+import { createGatewayApp } from '../../src/gateway.factory.js';
+import type { GatewayConfigInput } from '../../src/core/config/config.loader.js';
+
+export interface TestGateway {
+  app: NestFastifyApplication;
+  baseUrl: string;
+  wsUrl: string;
+  close(): Promise<void>;
+}
+
+/** Boots the real gateway on a free loopback port, isolated from the machine's env and files. */
+export async function startGateway(
+  config: GatewayConfigInput = {},
+  options: Omit<GatewayModuleOptions, 'config'> = {},
+): Promise<TestGateway> {
+  const app = await createGatewayApp({
+    configFile: false,
+    env: {},
+    ...options,
+    config: {
+      ...config,
+      gateway: { port: 0, ...(config.gateway ?? {}) },
+      database: { url: 'sqlite::memory:', ...(config.database ?? {}) },
+      log: { level: 'warn', ...(config.log ?? {}) },
+    },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.getHttpServer().address();
+  if (!address || typeof address !== 'object') throw new Error('no address');
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+  return {
+    app,
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${address.port}/ws`,
+    close: () => app.close(),
+  };
+}
+
+export interface HttpReply {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: any;
+}
+
+/** POSTs a raw body to /rpc. */
+export async function postRpc(
+  baseUrl: string,
+  body: unknown,
+  init: { raw?: boolean; headers?: Record<string, string> } = {},
+): Promise<HttpReply> {
+  const response = await fetch(`${baseUrl}/rpc`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...init.headers },
+    body: init.raw ? (body as string) : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, body: parsed };
+}
+
+/** A WebSocket client that queues every frame it receives, for tests. */
+export class WsTestClient {
+  readonly frames: any[] = [];
+  private waiters: Array<() => void> = [];
+  closeCode?: number;
+  closeReason?: string;
+  readonly closed: Promise<number>;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      this.frames.push(JSON.parse(data.toString()));
+      this.wake();
+    });
+    this.closed = new Promise((resolve) =>
+      socket.on('close', (code, reason) => {
+        this.closeCode = code;
+        this.closeReason = reason.toString();
+        this.wake();
+        resolve(code);
+      }),
+    );
+  }
+
+  static async connect(
+    url: string,
+    options: { protocols?: string[]; headers?: Record<string, string> } = {},
+  ): Promise<WsTestClient> {
+    const socket = new WebSocket(url, options.protocols ?? ['openclaw.v1'], {
+      headers: options.headers,
+    });
+    const client = new WsTestClient(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_req, res) =>
+        reject(new Error(`upgrade refused: ${res.statusCode}`)),
+      );
+    });
+    return client;
+  }
+
+  send(payload: unknown): void {
+    this.socket.send(typeof payload === 'string' ? payload : JSON.stringify(payload));
+  }
+
+  /** Waits for the next frame matching the predicate and removes it from the queue. */
+  async next(predicate: (frame: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.frames.findIndex(predicate);
+      if (index >= 0) return this.frames.splice(index, 1)[0];
+      if (this.closeCode !== undefined) throw new Error(`socket closed (${this.closeCode})`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('timed out waiting for a frame');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Sends a request and waits for the reply with its id. */
+  async call(method: string, params?: unknown, id: string | number = Math.random()): Promise<any> {
+    this.send({ jsonrpc: '2.0', method, params, id });
+    return this.next((frame) => !Array.isArray(frame) && frame.id === id);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    waiters.forEach((wake) => wake());
+  }
+}
