@@ -33,6 +33,9 @@ export class SleepParams {
 @Injectable()
 export class CalculatorRpc {
   readonly notifications: string[] = [];
+  /** Concurrency of `sleep` calls, to observe the in-flight bound. */
+  active = 0;
+  maxActive = 0;
 
   @Public()
   @RpcMethod('subtract', { params: SubtractParams, description: 'minuend - subtrahend' })
@@ -67,8 +70,19 @@ export class CalculatorRpc {
   @Public()
   @RpcMethod('sleep', { params: SleepParams })
   async sleep(params: SleepParams, ctx: RpcCallContext): Promise<number | undefined> {
-    await new Promise((resolve) => setTimeout(resolve, params.ms));
+    this.maxActive = Math.max(this.maxActive, ++this.active);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, params.ms));
+    } finally {
+      this.active--;
+    }
     return ctx.isNotification ? undefined : (params.tag ?? params.ms);
+  }
+
+  @Public()
+  @RpcMethod('blob')
+  blob(): string {
+    return 'x'.repeat(100_000);
   }
 
   @RpcMethod('private.thing', { scope: 'admin' })

@@ -77,7 +77,7 @@ export class WsTestClient {
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()));
+      this.frames.push(JSON.parse((data as Buffer).toString('utf8')));
       this.wake();
     });
     this.closed = new Promise((resolve) =>

@@ -128,7 +128,7 @@ function collectProblems(
  */
 export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   const env = options.env ?? process.env;
-  const merged = deepMerge(readConfigFile(options, env), (options.overrides ?? {}) as Plain);
+  const merged = deepMerge(readConfigFile(options, env), options.overrides ?? {});
   const fromEnv = new Map<string, string>();
   for (const [name, path] of ENV_KEYS) {
     const value = env[name];

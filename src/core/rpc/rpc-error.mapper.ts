@@ -29,7 +29,7 @@ function fromDomainCode(code: GatewayErrorCode): RpcErrorCode {
   }
 }
 
-function fromHttpStatus(status: number): RpcErrorCode | undefined {
+function fromHttpStatus(status: HttpStatus): RpcErrorCode | undefined {
   switch (status) {
     case HttpStatus.UNAUTHORIZED:
       return RpcErrorCode.Unauthenticated;

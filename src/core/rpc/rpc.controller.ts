@@ -59,7 +59,7 @@ export class RpcController {
 /** A single call that was refused for its rate limit gets 429; everything else answers 200. */
 function statusFor(response: JsonRpcResponse | JsonRpcResponse[]): number {
   if (!Array.isArray(response) && 'error' in response) {
-    if (response.error.code === RpcErrorCode.RateLimited) return 429;
+    if (response.error.code === (RpcErrorCode.RateLimited as number)) return 429;
   }
   return 200;
 }

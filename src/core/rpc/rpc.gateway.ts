@@ -68,9 +68,7 @@ export class RpcGateway
     this.connections.add(connection);
     this.alive.add(socket);
     socket.on('pong', () => this.alive.add(socket));
-    socket.on('message', (data: RawData, isBinary: boolean) =>
-      this.onFrame(connection, data, isBinary),
-    );
+    socket.on('message', (data: RawData) => this.onFrame(connection, data));
     socket.once('close', () => {
       connection.controller.abort();
       this.connections.remove(connection);
@@ -96,17 +94,24 @@ export class RpcGateway
     for (const connection of this.connections.all()) connection.socket.pause();
   }
 
-  private onFrame(connection: WsRpcConnection, data: RawData, isBinary: boolean): void {
-    const text = isBinary
-      ? Buffer.isBuffer(data)
-        ? data.toString('utf8')
-        : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8')
-      : data.toString();
-    const { socket } = connection;
-    const max = this.config.ws.maxInFlight;
-    // Fairness: a pipelining client gets `max` calls at a time; its other frames wait in the
-    // kernel's buffers (TCP backpressure) instead of in our memory or everyone's latency.
-    if (++connection.inFlight >= max) socket.pause();
+  // Text and binary frames alike carry UTF-8 JSON.
+  private onFrame(connection: WsRpcConnection, data: RawData): void {
+    const text = (
+      Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+    ).toString('utf8');
+    // Fairness: a pipelining client gets `maxInFlight` calls at a time. Beyond that its frames
+    // wait here (at most one socket read's worth) and the socket is paused, so the rest wait in
+    // the kernel's buffers (TCP backpressure), not in our memory or in everyone's latency.
+    if (connection.inFlight >= this.config.ws.maxInFlight || this.draining) {
+      connection.pending.push(text);
+      connection.socket.pause();
+      return;
+    }
+    this.run(connection, text);
+  }
+
+  private run(connection: WsRpcConnection, text: string): void {
+    connection.inFlight++;
     this.dispatcher
       .dispatchText(text, {
         transport: 'ws',
@@ -125,7 +130,10 @@ export class RpcGateway
       )
       .finally(() => {
         connection.inFlight--;
-        if (socket.isPaused && connection.inFlight < max && !this.draining) socket.resume();
+        if (this.draining || !connection.isOpen) return;
+        const next = connection.pending.shift();
+        if (next !== undefined) this.run(connection, next);
+        else if (connection.socket.isPaused) connection.socket.resume();
       });
   }
 

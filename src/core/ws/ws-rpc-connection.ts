@@ -18,6 +18,8 @@ export class WsRpcConnection implements RpcConnection {
   readonly controller = new AbortController();
   caller?: Caller;
   inFlight = 0;
+  /** Frames read but not yet started because the connection is at its in-flight bound. */
+  readonly pending: string[] = [];
 
   constructor(
     readonly socket: WebSocket,
