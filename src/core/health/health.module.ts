@@ -2,11 +2,13 @@ import { Module } from '@nestjs/common';
 import { RpcModule } from '../rpc/rpc.module.js';
 import { HealthController } from './health.controller.js';
 import { LifecycleService } from './lifecycle.service.js';
+import { MetricsController } from './metrics.controller.js';
+import { MetricsService } from './metrics.service.js';
 
 @Module({
   imports: [RpcModule],
-  controllers: [HealthController],
-  providers: [LifecycleService],
+  controllers: [HealthController, MetricsController],
+  providers: [LifecycleService, MetricsService],
   exports: [LifecycleService],
 })
 export class HealthModule {}
