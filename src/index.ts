@@ -17,3 +17,26 @@ export { RpcErrorCode } from './core/rpc/rpc-error-code.js';
 export { GatewayException } from './core/errors/gateway.exception.js';
 export { GatewayErrorCode } from './core/errors/gateway-error-code.js';
 export { WsConnectionRegistry } from './core/ws/ws-connection.registry.js';
+export type {
+  Agent,
+  AgentEvent,
+  AgentInfo,
+  AgentRunInput,
+  AgentStatus,
+  ConversationMessage,
+  FinishReason,
+  ToolCall,
+} from './agents/agent.types.js';
+export { GatewayAgent } from './agents/agent.decorator.js';
+export { AgentsModule } from './agents/agents.module.js';
+export { AgentRegistry } from './agents/agent.registry.js';
+export type {
+  Tool,
+  ToolDescriptor,
+  ToolOutput,
+  ToolResult,
+  ToolExecutionContext,
+} from './tools/tool.types.js';
+export { GatewayTool } from './tools/tool.decorator.js';
+export { ToolsModule } from './tools/tools.module.js';
+export { ToolRegistry } from './tools/tool.registry.js';

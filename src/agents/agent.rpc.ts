@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
+import { RpcMethod } from '../core/rpc/rpc-method.decorator.js';
+import { AgentStatusParams } from './agent-status.params.js';
+import { AgentRegistry } from './agent.registry.js';
+import type { AgentInfo, AgentStatus } from './agent.types.js';
+
+const AGENT_SCHEMA = {
+  type: 'object',
+  required: ['id', 'name', 'description', 'provider'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    provider: { type: 'string' },
+    model: { type: 'string' },
+  },
+};
+
+const AGENT_STATUS_SCHEMA = {
+  type: 'object',
+  required: ['agentId', 'state', 'activeRuns', 'totalRuns'],
+  properties: {
+    agentId: { type: 'string' },
+    state: { enum: ['idle', 'busy', 'unavailable'] },
+    activeRuns: { type: 'integer' },
+    totalRuns: { type: 'integer' },
+    lastError: { type: 'string' },
+    lastRunAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+@Injectable()
+export class AgentRpc {
+  constructor(private readonly agents: AgentRegistry) {}
+
+  @RpcMethod('agent.list', {
+    scope: 'agents:read',
+    description: 'The agents this gateway can run.',
+    result: { name: 'Agent[]', schema: { type: 'array', items: AGENT_SCHEMA } },
+  })
+  list(): AgentInfo[] {
+    return this.agents.list();
+  }
+
+  @RpcMethod('agent.status', {
+    scope: 'agents:read',
+    params: AgentStatusParams,
+    description: 'Live state of an agent: idle, busy or unavailable, runs and last error.',
+    result: { name: 'AgentStatus', schema: AGENT_STATUS_SCHEMA },
+    errors: [RpcErrorCode.NotFound],
+  })
+  status(params: AgentStatusParams): AgentStatus {
+    return this.agents.status(params.agentId);
+  }
+}

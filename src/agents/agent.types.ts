@@ -1,0 +1,133 @@
+import type { ToolDescriptor, ToolResult } from '../tools/tool.types.js';
+
+/** A tool call an agent made (`tool.call` events, `AgentResponse.toolCalls`). */
+export interface ToolCall {
+  toolCallId: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface UserMessage {
+  role: 'user';
+  content: string;
+}
+
+export interface AssistantMessage {
+  role: 'assistant';
+  content: string;
+  /** The calls this turn made, answered by the `tool` messages that follow. */
+  toolCalls?: ToolCall[];
+}
+
+export interface ToolMessage {
+  role: 'tool';
+  toolCallId: string;
+  name: string;
+  /** The result's text blocks joined, for models that take tool output as text. */
+  content: string;
+  isError: boolean;
+  /** The whole result when the log has it (structured content, other blocks). */
+  result?: ToolResult;
+}
+
+/** The conversation as the sessions module rebuilds it from the event log, oldest first. */
+export type ConversationMessage = UserMessage | AssistantMessage | ToolMessage;
+
+export interface AgentRunInput {
+  sessionKey: string;
+  messages: ConversationMessage[];
+  /** The tools the agent may call in this run (its allow list applied). */
+  tools: ToolDescriptor[];
+  /**
+   * Runs a tool through the ToolRegistry (validated, timed out, recorded in the session). Throws
+   * the registry's exceptions; a result with `isError` is a failure to show to the model.
+   */
+  executeTool(
+    name: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<ToolResult>;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'error' | 'cancelled';
+
+export interface AgentUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+}
+
+export interface AgentTextDeltaEvent {
+  type: 'text-delta';
+  delta: string;
+}
+
+export interface AgentToolCallEvent {
+  type: 'tool-call';
+  toolCallId: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface AgentToolResultEvent {
+  type: 'tool-result';
+  toolCallId: string;
+  name: string;
+  result: ToolResult;
+}
+
+/** The final answer; `content` is the whole text (the concatenated deltas of the last step). */
+export interface AgentFinishEvent {
+  type: 'finish';
+  content: string;
+  finishReason: FinishReason;
+  usage?: AgentUsage;
+}
+
+/** A failure the agent reports itself (provider down, broken stream); `retryable` tells clients. */
+export interface AgentErrorEvent {
+  type: 'error';
+  message: string;
+  retryable: boolean;
+}
+
+export type AgentEvent =
+  | AgentTextDeltaEvent
+  | AgentToolCallEvent
+  | AgentToolResultEvent
+  | AgentFinishEvent
+  | AgentErrorEvent;
+
+/** The public description of an agent (`agent.list`). */
+export interface AgentInfo {
+  id: string;
+  name: string;
+  description: string;
+  /** `builtin`, or the model provider (`openai`, `anthropic`, `openai-compatible`…). */
+  provider: string;
+  model?: string;
+}
+
+export type AgentState = 'idle' | 'busy' | 'unavailable';
+
+/** Live state of an agent (`agent.status`). */
+export interface AgentStatus {
+  agentId: string;
+  state: AgentState;
+  activeRuns: number;
+  totalRuns: number;
+  lastError?: string;
+  /** ISO 8601: when the latest run started. */
+  lastRunAt?: string;
+}
+
+/**
+ * An agent. `run` streams what it does and ends with exactly one terminal event, `finish` or
+ * `error`, as its last event. It must stop promptly when `signal` aborts, finishing with
+ * `cancelled`. Messages and tools come in `input`; an agent keeps no conversation state itself.
+ */
+export interface Agent extends AgentInfo {
+  /** Names of the tools this agent may call; undefined means every registered tool. */
+  readonly tools?: readonly string[];
+  run(input: AgentRunInput, signal: AbortSignal): AsyncIterable<AgentEvent>;
+}

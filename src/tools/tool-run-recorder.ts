@@ -1,0 +1,29 @@
+import type { Caller } from '../core/auth/caller.js';
+import type { ToolResult } from './tool.types.js';
+
+/** A tool call as recorded in a session (`tool.call` event). */
+export interface RecordedToolCall {
+  toolCallId: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/** A tool result as recorded in a session (`tool.result` event). */
+export interface RecordedToolResult {
+  toolCallId: string;
+  name: string;
+  result: ToolResult;
+}
+
+/**
+ * Records a client's `tools.execute { sessionKey }` in that session. The sessions module
+ * provides it: `begin` checks the session exists, is the caller's and is not ended (throwing
+ * the sessions' own NOT_FOUND/CONFLICT exceptions) and appends `tool.call`; `finish` appends
+ * `tool.result`.
+ */
+export interface ToolRunRecorder {
+  begin(caller: Caller | undefined, sessionKey: string, call: RecordedToolCall): Promise<void>;
+  finish(caller: Caller | undefined, sessionKey: string, result: RecordedToolResult): Promise<void>;
+}
+
+export const TOOL_RUN_RECORDER = Symbol('openclaw:tool-run-recorder');

@@ -1,0 +1,322 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { performance } from 'node:perf_hooks';
+import type { Caller } from '../core/auth/caller.js';
+import { GatewayConfig } from '../core/config/gateway-config.js';
+import { GatewayException } from '../core/errors/gateway.exception.js';
+import { ClockNowTool } from './clock-now.tool.js';
+import { EchoTool } from './echo.tool.js';
+import { GatewayTool } from './tool.decorator.js';
+import {
+  ToolFailedException,
+  ToolInvalidArgumentsException,
+  ToolNotFoundException,
+  type ToolArgumentViolation,
+} from './tool.exception.js';
+import type { JsonSchema, Tool, ToolDescriptor, ToolOutput, ToolResult } from './tool.types.js';
+
+// ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+export interface ToolExecuteOptions {
+  caller?: Caller;
+  sessionKey?: string;
+  /** Cancels the call (client gone, session ended, shutdown). */
+  signal?: AbortSignal;
+  /** Overrides `config.tools.timeout` for this call. */
+  timeoutMs?: number;
+}
+
+interface RegisteredTool {
+  tool: Tool;
+  validateInput: ValidateFunction;
+  validateOutput?: ValidateFunction;
+}
+
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * Every tool the gateway can run: built-ins, `@GatewayTool()` providers found at boot, and tools
+ * registered at run time (MCP servers). Arguments are validated against the tool's schema (the
+ * validator is compiled once, at registration), the timeout is enforced, and whatever a tool
+ * throws becomes a safe domain error.
+ */
+@Injectable()
+export class ToolRegistry implements OnModuleInit {
+  private readonly logger = new Logger(ToolRegistry.name);
+  private readonly tools = new Map<string, RegisteredTool>();
+  // No coercion, no defaults, no removal: the tool gets exactly what the caller sent.
+  private readonly ajv = addFormats(
+    new Ajv({
+      allErrors: true,
+      coerceTypes: false,
+      useDefaults: false,
+      removeAdditional: false,
+      strict: false,
+    }),
+  );
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly config: GatewayConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.register(new EchoTool());
+    this.register(new ClockNowTool());
+    for (const wrapper of this.discovery.getProviders({ metadataKey: GatewayTool.KEY })) {
+      const instance: unknown = wrapper.instance;
+      if (!isTool(instance)) {
+        throw new Error(
+          `@GatewayTool() provider ${String(wrapper.name)} does not implement Tool (name, description, inputSchema, source, execute)`,
+        );
+      }
+      this.register(instance);
+    }
+    this.logger.log(`${this.tools.size} tools registered`);
+  }
+
+  /** Adds a tool; a duplicate name, a bad name or an uncompilable schema is refused. */
+  register(tool: Tool): void {
+    if (!TOOL_NAME.test(tool.name)) {
+      throw new Error(`Tool name "${tool.name}" must match ${String(TOOL_NAME)}`);
+    }
+    if (this.tools.has(tool.name)) {
+      throw new Error(`Duplicate tool "${tool.name}" (from ${tool.source})`);
+    }
+    if (tool.inputSchema?.type !== 'object') {
+      throw new Error(`Tool "${tool.name}": inputSchema must be a JSON Schema of type "object"`);
+    }
+    this.tools.set(tool.name, {
+      tool,
+      validateInput: this.compile(tool.name, 'inputSchema', tool.inputSchema),
+      validateOutput: tool.outputSchema
+        ? this.compile(tool.name, 'outputSchema', tool.outputSchema)
+        : undefined,
+    });
+  }
+
+  /** Removes a tool (an MCP server that went away); false when there was none. */
+  unregister(name: string): boolean {
+    const entry = this.tools.get(name);
+    if (!entry) return false;
+    this.ajv.removeSchema(entry.validateInput.schema);
+    if (entry.validateOutput) this.ajv.removeSchema(entry.validateOutput.schema);
+    return this.tools.delete(name);
+  }
+
+  has(name: string): boolean {
+    return this.tools.has(name);
+  }
+
+  /** Public descriptors, by name. */
+  list(): ToolDescriptor[] {
+    return [...this.tools.values()]
+      .map(({ tool }) => describeTool(tool))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The descriptor of one tool; throws ToolNotFoundException. */
+  describe(name: string): ToolDescriptor {
+    return describeTool(this.entry(name).tool);
+  }
+
+  /**
+   * Checks arguments without running anything (throws ToolNotFoundException or
+   * ToolInvalidArgumentsException), so that a caller can refuse bad input before recording it.
+   */
+  validateArguments(name: string, args: unknown): Record<string, unknown> {
+    return this.checkArguments(this.entry(name), args);
+  }
+
+  /**
+   * Runs a tool. A result with `isError: true` is returned as it is; a throw, a timeout or a
+   * malformed result becomes ToolFailedException with a message safe for the caller.
+   */
+  async execute(
+    name: string,
+    args: unknown,
+    options: ToolExecuteOptions = {},
+  ): Promise<ToolResult> {
+    const entry = this.entry(name);
+    const validArgs = this.checkArguments(entry, args);
+    const timeoutMs = options.timeoutMs ?? this.config.tools.timeout;
+    const started = performance.now();
+    const output = await this.runWithDeadline(entry.tool, validArgs, options, timeoutMs);
+    const result = this.checkOutput(entry, output);
+    return { ...result, durationMs: Math.round((performance.now() - started) * 100) / 100 };
+  }
+
+  private entry(name: string): RegisteredTool {
+    const entry = this.tools.get(name);
+    if (!entry) throw new ToolNotFoundException(name);
+    return entry;
+  }
+
+  private compile(name: string, which: string, schema: JsonSchema): ValidateFunction {
+    // Foreign schemas (MCP servers) name other drafts in $schema; the keywords we check are common.
+    const rest = { ...schema };
+    delete rest.$schema;
+    try {
+      return this.ajv.compile(rest);
+    } catch (error) {
+      throw new Error(`Tool "${name}": invalid ${which}: ${(error as Error).message}`);
+    }
+  }
+
+  private checkArguments(entry: RegisteredTool, args: unknown): Record<string, unknown> {
+    const value = args === undefined ? {} : args;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new ToolInvalidArgumentsException(entry.tool.name, [
+        { path: '', message: 'arguments must be an object' },
+      ]);
+    }
+    if (!entry.validateInput(value)) {
+      throw new ToolInvalidArgumentsException(
+        entry.tool.name,
+        toViolations(entry.validateInput.errors ?? []),
+      );
+    }
+    return value as Record<string, unknown>;
+  }
+
+  private runWithDeadline(
+    tool: Tool,
+    args: Record<string, unknown>,
+    options: ToolExecuteOptions,
+    timeoutMs: number,
+  ): Promise<ToolOutput> {
+    const deadline = new AbortController();
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, deadline.signal])
+      : deadline.signal;
+    return new Promise<ToolOutput>((resolve, reject) => {
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onCancel);
+        return true;
+      };
+      const fail = (error: GatewayException): void => {
+        if (settle()) reject(error);
+      };
+      const onCancel = (): void => {
+        fail(new ToolFailedException(tool.name, `Tool "${tool.name}" was cancelled`, 'cancelled'));
+        deadline.abort(new Error('tool call cancelled'));
+      };
+      const timer = setTimeout(() => {
+        fail(
+          new ToolFailedException(
+            tool.name,
+            `Tool "${tool.name}" timed out after ${timeoutMs} ms`,
+            'timeout',
+          ),
+        );
+        deadline.abort(new Error('tool timeout'));
+      }, timeoutMs);
+      if (options.signal?.aborted) return onCancel();
+      options.signal?.addEventListener('abort', onCancel, { once: true });
+
+      // The executor turns a synchronous throw of `execute` into a rejection.
+      new Promise<ToolOutput>((run) =>
+        run(tool.execute(args, { signal, caller: options.caller, sessionKey: options.sessionKey })),
+      ).then(
+        (output) => {
+          if (settle()) resolve(output);
+        },
+        (error: unknown) => {
+          // After a timeout or a cancellation the call is answered already; what the tool
+          // throws while it stops is expected.
+          if (settled) return;
+          if (error instanceof GatewayException) return fail(error);
+          this.logger.warn(`Tool "${tool.name}" threw: ${describeError(error)}`);
+          fail(new ToolFailedException(tool.name, `Tool "${tool.name}" failed`, 'error'));
+        },
+      );
+    });
+  }
+
+  private checkOutput(entry: RegisteredTool, output: unknown): Omit<ToolResult, 'durationMs'> {
+    const name = entry.tool.name;
+    const invalid = (why: string): ToolFailedException => {
+      this.logger.warn(`Tool "${name}" returned an invalid result: ${why}`);
+      return new ToolFailedException(
+        name,
+        `Tool "${name}" returned an invalid result`,
+        'invalid-result',
+      );
+    };
+    if (typeof output !== 'object' || output === null) throw invalid('not an object');
+    const { content, structuredContent, isError } = output as Partial<ToolOutput>;
+    if (!Array.isArray(content)) throw invalid('content is not an array');
+    if (isError !== undefined && typeof isError !== 'boolean')
+      throw invalid('isError is not a boolean');
+    if (
+      structuredContent !== undefined &&
+      (typeof structuredContent !== 'object' || structuredContent === null)
+    ) {
+      throw invalid('structuredContent is not an object');
+    }
+    const failed = isError === true;
+    if (!failed && entry.validateOutput) {
+      if (structuredContent === undefined)
+        throw invalid('structuredContent missing but outputSchema declared');
+      if (!entry.validateOutput(structuredContent)) {
+        throw invalid(this.ajv.errorsText(entry.validateOutput.errors));
+      }
+    }
+    return structuredContent === undefined
+      ? { content, isError: failed }
+      : { content, structuredContent, isError: failed };
+  }
+}
+
+function describeTool(tool: Tool): ToolDescriptor {
+  const descriptor: ToolDescriptor = {
+    name: tool.name,
+    description: tool.description,
+    inputSchema: tool.inputSchema,
+    source: tool.source,
+  };
+  if (tool.outputSchema) descriptor.outputSchema = tool.outputSchema;
+  if (tool.annotations) descriptor.annotations = tool.annotations;
+  return descriptor;
+}
+
+function isTool(value: unknown): value is Tool {
+  if (typeof value !== 'object' || value === null) return false;
+  const tool = value as Partial<Tool>;
+  return (
+    typeof tool.name === 'string' &&
+    typeof tool.description === 'string' &&
+    typeof tool.source === 'string' &&
+    typeof tool.inputSchema === 'object' &&
+    typeof tool.execute === 'function'
+  );
+}
+
+/** ajv's JSON-pointer paths as the dotted paths -32602 uses elsewhere, pointing at the culprit. */
+function toViolations(errors: ErrorObject[]): ToolArgumentViolation[] {
+  return errors.map((error) => {
+    const segments = error.instancePath
+      .split('/')
+      .slice(1)
+      .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const params = error.params as Record<string, unknown>;
+    if (error.keyword === 'required') segments.push(String(params.missingProperty));
+    if (error.keyword === 'additionalProperties') segments.push(String(params.additionalProperty));
+    const message =
+      error.keyword === 'additionalProperties'
+        ? 'property should not exist'
+        : (error.message ?? 'is invalid');
+    return { path: segments.join('.'), message };
+  });
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

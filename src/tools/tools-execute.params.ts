@@ -1,0 +1,20 @@
+import { IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+
+export class ToolsExecuteParams {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  name: string;
+
+  /** Validated against the tool's inputSchema by the ToolRegistry (default `{}`). */
+  @IsOptional()
+  @IsObject()
+  arguments?: Record<string, unknown>;
+
+  /** Records the call as `tool.call`/`tool.result` events of this session (which must be the caller's). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  sessionKey?: string;
+}
