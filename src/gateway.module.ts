@@ -8,6 +8,9 @@ import { HealthModule } from './core/health/health.module.js';
 import { LoggingModule } from './core/logging/logging.module.js';
 import { HttpExceptionFilter } from './core/rpc/http-exception.filter.js';
 import { RpcModule } from './core/rpc/rpc.module.js';
+import { AgentsModule } from './agents/agents.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
+import { ToolsModule } from './tools/tools.module.js';
 import {
   GATEWAY_MODULE_OPTIONS,
   type GatewayModuleAsyncOptions,
@@ -77,6 +80,9 @@ export class GatewayModule {
         DatabaseModule.forGateway(),
         RpcModule,
         HealthModule,
+        AgentsModule,
+        ToolsModule,
+        SessionsModule,
         ...extensions,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -40,3 +40,12 @@ export type {
 export { GatewayTool } from './tools/tool.decorator.js';
 export { ToolsModule } from './tools/tools.module.js';
 export { ToolRegistry } from './tools/tool.registry.js';
+export { SessionsModule } from './sessions/sessions.module.js';
+export { SessionService } from './sessions/session.service.js';
+export type {
+  AgentResponse,
+  SessionEvent,
+  SessionKeyResult,
+  SessionSummary,
+} from './sessions/session-api.types.js';
+export type { EventBus } from './core/events/event-bus.js';

@@ -1,0 +1,46 @@
+import {
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+
+/** Largest accepted `metadata`, in characters of its JSON. */
+export const MAX_METADATA_JSON_LENGTH = 16_384;
+
+function MaxJsonLength(max: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'maxJsonLength',
+      validator: {
+        validate: (value: unknown) => {
+          try {
+            return JSON.stringify(value).length <= max;
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: () => `$property must be at most ${max} characters as JSON`,
+      },
+    },
+    options,
+  );
+}
+
+export class SessionCreateParams {
+  /** The agent that answers in this session; the default agent (echo) when omitted. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  agentId?: string;
+
+  /** Free-form data kept with the session (a title, a client reference). */
+  @IsOptional()
+  @IsObject()
+  @MaxJsonLength(MAX_METADATA_JSON_LENGTH)
+  metadata?: Record<string, unknown>;
+}

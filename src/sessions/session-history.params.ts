@@ -1,0 +1,21 @@
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsSessionKey } from './session-key.validators.js';
+
+export const MAX_HISTORY_LIMIT = 1000;
+
+export class SessionHistoryParams {
+  @IsSessionKey()
+  sessionKey: string;
+
+  /** Events with a greater seq are returned: the last seq the client has seen. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  afterSeq?: number = 0;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_HISTORY_LIMIT)
+  limit?: number = 100;
+}

@@ -1,0 +1,19 @@
+import { IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsSessionKey } from './session-key.validators.js';
+
+export class SessionMessageParams {
+  @IsSessionKey()
+  sessionKey: string;
+
+  /** The user's message; its maximum length is `sessions.maxContentLength`, checked by the service. */
+  @IsString()
+  @IsNotEmpty()
+  content: string;
+
+  /** Sending the same key again returns the stored answer instead of running a new turn. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  idempotencyKey?: string;
+}

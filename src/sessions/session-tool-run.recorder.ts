@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import type { Caller } from '../core/auth/caller.js';
+import type {
+  RecordedToolCall,
+  RecordedToolResult,
+  ToolRunRecorder,
+} from '../tools/tool-run-recorder.js';
+import { callerOrAnonymous } from './anonymous-caller.js';
+import { SessionService } from './session.service.js';
+
+/** Records `tools.execute { sessionKey }` in the session, through the same ownership checks. */
+@Injectable()
+export class SessionToolRunRecorder implements ToolRunRecorder {
+  constructor(private readonly sessions: SessionService) {}
+
+  begin(caller: Caller | undefined, sessionKey: string, call: RecordedToolCall): Promise<void> {
+    return this.sessions.recordToolCall(callerOrAnonymous(caller), sessionKey, call);
+  }
+
+  finish(
+    caller: Caller | undefined,
+    sessionKey: string,
+    result: RecordedToolResult,
+  ): Promise<void> {
+    return this.sessions.recordToolResult(callerOrAnonymous(caller), sessionKey, result);
+  }
+}

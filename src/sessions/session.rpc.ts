@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import type { RpcCallContext } from '../core/rpc/rpc-call-context.js';
+import { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
+import { RpcMethod } from '../core/rpc/rpc-method.decorator.js';
+import { callerOrAnonymous } from './anonymous-caller.js';
+import type {
+  AgentResponse,
+  SessionCallHooks,
+  SessionEvent,
+  SessionKeyResult,
+  SessionSummary,
+} from './session-api.types.js';
+import { SessionCreateParams } from './session-create.params.js';
+import { SessionEndParams } from './session-end.params.js';
+import { SessionHistoryParams } from './session-history.params.js';
+import { SessionMessageParams } from './session-message.params.js';
+import { SessionSubscriptions } from './session-subscriptions.js';
+import { SessionService } from './session.service.js';
+import { SessionsListParams } from './sessions-list.params.js';
+
+const SESSION_EVENT_SCHEMA = {
+  type: 'object',
+  required: ['seq', 'type', 'at', 'data'],
+  properties: {
+    seq: { type: 'integer', minimum: 1 },
+    type: { type: 'string' },
+    at: { type: 'string', format: 'date-time' },
+    data: { type: 'object' },
+  },
+};
+
+const AGENT_RESPONSE_SCHEMA = {
+  type: 'object',
+  required: ['sessionKey', 'messageId', 'seq', 'content', 'toolCalls', 'finishReason'],
+  properties: {
+    sessionKey: { type: 'string' },
+    messageId: { type: 'string' },
+    seq: { type: 'integer' },
+    content: { type: 'string' },
+    toolCalls: { type: 'array', items: { type: 'object' } },
+    finishReason: { enum: ['stop', 'length', 'tool_calls', 'error', 'cancelled'] },
+    usage: { type: 'object' },
+  },
+};
+
+const SESSION_SUMMARY_SCHEMA = {
+  type: 'object',
+  required: ['sessionKey', 'ownerSubject', 'agentId', 'status', 'lastSeq', 'createdAt'],
+  properties: {
+    sessionKey: { type: 'string' },
+    ownerSubject: { type: 'string' },
+    agentId: { type: 'string' },
+    status: { enum: ['active', 'ended'] },
+    lastSeq: { type: 'integer' },
+    createdAt: { type: 'string', format: 'date-time' },
+    endedAt: { type: ['string', 'null'], format: 'date-time' },
+    metadata: { type: 'object' },
+  },
+};
+
+/** The session methods: params in, service call, result out; a WebSocket follows the session. */
+@Injectable()
+export class SessionRpc {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly subscriptions: SessionSubscriptions,
+  ) {}
+
+  @RpcMethod('session.create', {
+    scope: 'sessions:write',
+    params: SessionCreateParams,
+    description: 'Creates a session with an agent (the default agent when agentId is omitted).',
+    result: {
+      name: 'SessionKey',
+      schema: {
+        type: 'object',
+        required: ['sessionKey', 'agentId', 'createdAt'],
+        properties: {
+          sessionKey: { type: 'string' },
+          agentId: { type: 'string' },
+          createdAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+    errors: [RpcErrorCode.InvalidParams, RpcErrorCode.NotFound],
+  })
+  create(params: SessionCreateParams, ctx: RpcCallContext): Promise<SessionKeyResult> {
+    return this.sessions.create(callerOrAnonymous(ctx.caller), params, this.follow(ctx));
+  }
+
+  @RpcMethod('session.message', {
+    scope: 'sessions:write',
+    params: SessionMessageParams,
+    description:
+      "Sends a user message and answers with the agent's reply; over a WebSocket the turn streams as session.delta and session.event notifications.",
+    result: { name: 'AgentResponse', schema: AGENT_RESPONSE_SCHEMA },
+    errors: [
+      RpcErrorCode.InvalidParams,
+      RpcErrorCode.NotFound,
+      RpcErrorCode.Conflict,
+      RpcErrorCode.AgentFailed,
+    ],
+  })
+  message(params: SessionMessageParams, ctx: RpcCallContext): Promise<AgentResponse> {
+    return this.sessions.message(callerOrAnonymous(ctx.caller), params, this.follow(ctx));
+  }
+
+  @RpcMethod('session.history', {
+    scope: 'sessions:read',
+    params: SessionHistoryParams,
+    description:
+      'Events with seq > afterSeq, oldest first. Over a WebSocket, a page shorter than limit also (re)subscribes: live events continue right after its last seq, with no gap and no duplicate; after a full page, page on.',
+    result: { name: 'SessionEvent[]', schema: { type: 'array', items: SESSION_EVENT_SCHEMA } },
+    errors: [RpcErrorCode.InvalidParams, RpcErrorCode.NotFound],
+  })
+  history(params: SessionHistoryParams, ctx: RpcCallContext): Promise<SessionEvent[]> {
+    const read = () => this.sessions.history(callerOrAnonymous(ctx.caller), params);
+    if (!ctx.connection) return read();
+    return this.subscriptions.resume(
+      ctx.connection,
+      params.sessionKey,
+      params.afterSeq ?? 0,
+      params.limit ?? 100,
+      read,
+    );
+  }
+
+  @RpcMethod('session.end', {
+    scope: 'sessions:write',
+    params: SessionEndParams,
+    description: 'Ends a session and cancels its running turn; ending twice is harmless.',
+    result: {
+      name: 'Ok',
+      schema: { type: 'object', required: ['ok'], properties: { ok: { const: true } } },
+    },
+    errors: [RpcErrorCode.InvalidParams, RpcErrorCode.NotFound],
+  })
+  end(params: SessionEndParams, ctx: RpcCallContext): Promise<{ ok: true }> {
+    return this.sessions.end(callerOrAnonymous(ctx.caller), params);
+  }
+
+  @RpcMethod('sessions.list', {
+    scope: 'admin',
+    params: SessionsListParams,
+    description:
+      "Every session, newest first (for the dashboard); ownerSubject filters, after is the previous page's last sessionKey.",
+    result: { name: 'SessionSummary[]', schema: { type: 'array', items: SESSION_SUMMARY_SCHEMA } },
+    errors: [RpcErrorCode.InvalidParams, RpcErrorCode.NotFound],
+  })
+  list(params: SessionsListParams, ctx: RpcCallContext): Promise<SessionSummary[]> {
+    return this.sessions.list(callerOrAnonymous(ctx.caller), params);
+  }
+
+  private follow(ctx: RpcCallContext): SessionCallHooks {
+    const connection = ctx.connection;
+    if (!connection) return {};
+    return { onSessionAccess: (key) => this.subscriptions.follow(connection, key) };
+  }
+}

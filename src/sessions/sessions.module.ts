@@ -1,0 +1,33 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AgentsModule } from '../agents/agents.module.js';
+import { EventsModule } from '../core/events/events.module.js';
+import { ToolsModule } from '../tools/tools.module.js';
+import { TOOL_RUN_RECORDER } from '../tools/tool-run-recorder.js';
+import { EventStore } from './event-store.js';
+import { SessionEventsPublisher } from './session-events.publisher.js';
+import { SessionSubscriptions } from './session-subscriptions.js';
+import { SessionToolRunRecorder } from './session-tool-run.recorder.js';
+import { SessionRpc } from './session.rpc.js';
+import { SessionService } from './session.service.js';
+import { SESSION_ENTITIES } from './session.entities.js';
+
+/**
+ * Sessions: the event store, the service and the `session.*` methods. Global so that the tools
+ * module finds TOOL_RUN_RECORDER and records `tools.execute { sessionKey }` in sessions.
+ */
+@Global()
+@Module({
+  imports: [TypeOrmModule.forFeature(SESSION_ENTITIES), AgentsModule, ToolsModule, EventsModule],
+  providers: [
+    EventStore,
+    SessionEventsPublisher,
+    SessionSubscriptions,
+    SessionService,
+    SessionRpc,
+    SessionToolRunRecorder,
+    { provide: TOOL_RUN_RECORDER, useExisting: SessionToolRunRecorder },
+  ],
+  exports: [SessionService, TOOL_RUN_RECORDER],
+})
+export class SessionsModule {}
