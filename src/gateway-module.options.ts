@@ -1,6 +1,7 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import type { GatewayConfigInput } from './core/config/config.loader.js';
 import type { GatewayConfig } from './core/config/gateway-config.js';
+import type { AuthModuleOptions } from './core/auth/auth-module.options.js';
 
 /** Options of GatewayModule.forRoot and of GatewayBuilder: the library's configuration surface. */
 export interface GatewayModuleOptions {
@@ -10,6 +11,8 @@ export interface GatewayModuleOptions {
   env?: NodeJS.ProcessEnv;
   /** Read ./openclaw.json or OPENCLAW_CONFIG (default: true). */
   configFile?: boolean;
+  /** Tuning of authentication (JWKS caching). */
+  auth?: AuthModuleOptions;
   /** Nest modules that extend the gateway (their @RpcMethod providers are discovered). */
   imports?: ModuleMetadata['imports'];
 }

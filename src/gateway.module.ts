@@ -4,6 +4,8 @@ import { loadConfig } from './core/config/config.loader.js';
 import { ConfigModule } from './core/config/config.module.js';
 import { GatewayConfig } from './core/config/gateway-config.js';
 import { DatabaseModule } from './core/database/database.module.js';
+import { AuthModule } from './core/auth/auth.module.js';
+import { AUTH_MODULE_OPTIONS } from './core/auth/auth-module.options.js';
 import { HealthModule } from './core/health/health.module.js';
 import { LoggingModule } from './core/logging/logging.module.js';
 import { HttpExceptionFilter } from './core/rpc/http-exception.filter.js';
@@ -69,8 +71,16 @@ export class GatewayModule {
       module: ConfigModule,
       global: true,
       imports: optionImports,
-      providers: [...optionsProviders, configProvider],
-      exports: [GatewayConfig, GATEWAY_MODULE_OPTIONS],
+      providers: [
+        ...optionsProviders,
+        configProvider,
+        {
+          provide: AUTH_MODULE_OPTIONS,
+          inject: [GATEWAY_MODULE_OPTIONS],
+          useFactory: (options: GatewayModuleOptions) => options.auth ?? {},
+        },
+      ],
+      exports: [GatewayConfig, GATEWAY_MODULE_OPTIONS, AUTH_MODULE_OPTIONS],
     };
     return {
       module: GatewayModule,
@@ -80,6 +90,7 @@ export class GatewayModule {
         DatabaseModule.forGateway(),
         RpcModule,
         HealthModule,
+        AuthModule,
         AgentsModule,
         ToolsModule,
         SessionsModule,

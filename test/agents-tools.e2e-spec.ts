@@ -12,6 +12,10 @@ import {
   type ToolRunRecorder,
 } from '../src/tools/tool-run-recorder.js';
 import { ToolsModule } from '../src/tools/tools.module.js';
+import { signToken, TEST_SECRET } from './support/auth-tokens.js';
+import { ALL_SCOPES } from './support/gateway.js';
+
+const token = signToken({ sub: 'test-user', scope: ALL_SCOPES });
 
 describe('agents and tools over HTTP', () => {
   let app: NestFastifyApplication;
@@ -25,6 +29,7 @@ describe('agents and tools over HTTP', () => {
       config: {
         gateway: { port: 0 },
         database: { url: 'sqlite::memory:' },
+        auth: { jwt: { secret: TEST_SECRET } },
         log: { level: 'warn' },
       },
       imports: [AgentsModule, ToolsModule],
@@ -43,7 +48,7 @@ describe('agents and tools over HTTP', () => {
     const id = nextId++;
     const response = await fetch(`${baseUrl}/rpc`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await token}` },
       body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
     });
     const body: any = await response.json();
@@ -210,6 +215,7 @@ describe('tools.execute with a session recorder', () => {
       config: {
         gateway: { port: 0 },
         database: { url: 'sqlite::memory:' },
+        auth: { jwt: { secret: TEST_SECRET } },
         log: { level: 'warn' },
       },
       imports: [AgentsModule, ToolsModule, MemoryRecorderModule],
@@ -227,7 +233,7 @@ describe('tools.execute with a session recorder', () => {
   async function call(params: unknown): Promise<any> {
     const response = await fetch(`${baseUrl}/rpc`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await token}` },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools.execute', params }),
     });
     return response.json();

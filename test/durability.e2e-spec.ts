@@ -1,11 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postRpc } from './support/gateway.js';
-import { ROOT, startNode, type RunningProcess } from './support/process.js';
+import { ALL_SCOPES, postRpc } from './support/gateway.js';
+import { signToken, TEST_SECRET } from './support/auth-tokens.js';
+
+let authorization = '';
+import { startNode, type RunningProcess } from './support/process.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,7 +28,11 @@ async function untilUp(baseUrl: string, gateway: RunningProcess): Promise<void> 
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      const reply = await postRpc(baseUrl, { jsonrpc: '2.0', id: 1, method: 'agent.list' });
+      const reply = await postRpc(
+        baseUrl,
+        { jsonrpc: '2.0', id: 1, method: 'agent.list' },
+        { headers: { authorization } },
+      );
       if (reply.status === 200) return;
     } catch {
       // not listening yet
@@ -51,15 +57,15 @@ describe('durability', () => {
   };
 
   beforeAll(async () => {
-    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
     dir = mkdtempSync(join(tmpdir(), 'openclaw-durability-'));
     port = await freePort();
     env = {
       OPENCLAW_PORT: String(port),
       OPENCLAW_DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}`,
       OPENCLAW_LOG_LEVEL: 'warn',
+      OPENCLAW_JWT_SECRET: TEST_SECRET,
     };
+    authorization = `Bearer ${await signToken({ sub: 'durable', scope: ALL_SCOPES }, { exp: Math.floor(Date.now() / 1000) + 3600 })}`;
   }, 180_000);
 
   afterAll(() => {
@@ -70,7 +76,13 @@ describe('durability', () => {
   it('keeps every acknowledged message and its reply across a SIGKILL', async () => {
     let baseUrl = await start();
     const call = async (method: string, params: unknown) =>
-      (await postRpc(baseUrl, { jsonrpc: '2.0', id: 1, method, params })).body;
+      (
+        await postRpc(
+          baseUrl,
+          { jsonrpc: '2.0', id: 1, method, params },
+          { headers: { authorization } },
+        )
+      ).body;
     const sessions: string[] = [];
     for (let i = 0; i < 4; i++) sessions.push((await call('session.create', {})).result.sessionKey);
 

@@ -102,7 +102,7 @@ describe('extending the gateway with a module', () => {
         .sort(),
     ).toEqual(['get_data', 'sum', 'sum']);
 
-    const ws = await WsTestClient.connect(gateway.wsUrl);
+    const ws = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
     ws.send(batch);
     const frame = await ws.next();
     expect(frame).toHaveLength(2);

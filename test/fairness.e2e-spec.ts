@@ -18,8 +18,8 @@ describe('fairness between WebSocket clients', () => {
   it('bounds a pipelining client’s calls in flight while another client is answered', async () => {
     const calculator = gateway.app.get(CalculatorRpc);
     calculator.maxActive = 0;
-    const flooder = await WsTestClient.connect(gateway.wsUrl);
-    const polite = await WsTestClient.connect(gateway.wsUrl);
+    const flooder = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
+    const polite = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
 
     // One write of thousands of frames: the server must not take them all at once.
     const frames = Array.from({ length: FLOOD }, (_, i) =>
@@ -50,12 +50,13 @@ describe('fairness between WebSocket clients', () => {
       { imports: [CalculatorModule] },
     );
     try {
-      const client = await WsTestClient.connect(slow.wsUrl);
+      const client = await WsTestClient.connect(slow.wsUrl, { headers: slow.auth });
       // Stop reading: replies pile up in the server's send buffer, then in the kernel's.
       (client.socket as any)._socket.pause();
       // 30 MB of replies: more than the kernel's socket buffers can hold.
       for (let i = 0; i < 300; i++) client.send({ jsonrpc: '2.0', method: 'blob', id: i });
-      const status = async () => (await (await fetch(`${slow.baseUrl}/status`)).json()) as any;
+      const status = async () =>
+        (await (await fetch(`${slow.baseUrl}/status`, { headers: slow.auth })).json()) as any;
       for (let i = 0; i < 100 && (await status()).connections.websocket > 0; i++) {
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -24,7 +24,9 @@ describe('/health, /status and /metrics', () => {
 
   it('reports status with version, uptime, instance and calls per method', async () => {
     await postRpc(gateway.baseUrl, { jsonrpc: '2.0', method: 'get_data', id: 1 });
-    const status: any = await (await fetch(`${gateway.baseUrl}/status`)).json();
+    const status: any = await (
+      await fetch(`${gateway.baseUrl}/status`, { headers: gateway.auth })
+    ).json();
     expect(status).toMatchObject({
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       instanceId: expect.any(String),
@@ -35,7 +37,7 @@ describe('/health, /status and /metrics', () => {
   });
 
   it('exposes Prometheus metrics for calls', async () => {
-    const response = await fetch(`${gateway.baseUrl}/metrics`);
+    const response = await fetch(`${gateway.baseUrl}/metrics`, { headers: gateway.auth });
     expect(response.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await response.text();
     expect(text).toMatch(/openclaw_rpc_calls_total\{method="get_data",outcome="ok"\} 1/);

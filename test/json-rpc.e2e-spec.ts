@@ -7,7 +7,7 @@ let ws: WsTestClient;
 
 beforeAll(async () => {
   gateway = await startGateway({ gateway: { maxBatchSize: 6 } }, { imports: [CalculatorModule] });
-  ws = await WsTestClient.connect(gateway.wsUrl);
+  ws = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
 });
 
 afterAll(async () => {
@@ -19,7 +19,7 @@ afterAll(async () => {
 type Exchange = (raw: string) => Promise<any>;
 
 const overHttp: Exchange = async (raw) => {
-  const reply = await postRpc(gateway.baseUrl, raw, { raw: true });
+  const reply = await postRpc(gateway.baseUrl, raw, { raw: true, headers: gateway.auth });
   if (reply.status === 204) {
     expect(reply.text).toBe('');
     return undefined;
@@ -298,7 +298,7 @@ describe('POST /rpc over HTTP', () => {
   it('answers a wrong content type with 415 and a JSON-RPC error', async () => {
     const reply = await postRpc(gateway.baseUrl, '{"jsonrpc":"2.0","method":"get_data","id":1}', {
       raw: true,
-      headers: { 'content-type': 'text/plain' },
+      headers: { ...gateway.auth, 'content-type': 'text/plain' },
     });
     expect(reply.status).toBe(415);
     expect(reply.body.error.message).toMatch(/application\/json/);
@@ -333,7 +333,7 @@ describe('/ws', () => {
 
   it('selects the openclaw.v1 subprotocol and never echoes a bearer one', async () => {
     const client = await WsTestClient.connect(gateway.wsUrl, {
-      protocols: ['openclaw.v1', 'bearer.abc'],
+      protocols: ['openclaw.v1', `bearer.${gateway.token}`],
     });
     expect(client.socket.protocol).toBe('openclaw.v1');
     client.close();
@@ -341,18 +341,20 @@ describe('/ws', () => {
 
   it('refuses an upgrade that offers only foreign subprotocols', async () => {
     await expect(
-      WsTestClient.connect(gateway.wsUrl, { protocols: ['graphql-ws'] }),
+      WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth, protocols: ['graphql-ws'] }),
     ).rejects.toThrow(/400/);
   });
 
   it('closes a connection whose frame exceeds the payload cap with 1009', async () => {
-    const client = await WsTestClient.connect(gateway.wsUrl);
+    const client = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
     client.send('x'.repeat(1024 * 1024 + 10));
     expect(await client.closed).toBe(1009);
   });
 
   it('counts calls per method in /status', async () => {
-    const status: any = await (await fetch(`${gateway.baseUrl}/status`)).json();
+    const status: any = await (
+      await fetch(`${gateway.baseUrl}/status`, { headers: gateway.auth })
+    ).json();
     expect(status.calls.byMethod.subtract.calls).toBeGreaterThan(0);
     expect(status.calls.byMethod.explode.failures).toBeGreaterThan(0);
     expect(status.connections.websocket).toBeGreaterThanOrEqual(1);

@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WsTestClient } from './support/gateway.js';
+import { signToken, TEST_SECRET } from './support/auth-tokens.js';
+import { ALL_SCOPES, WsTestClient } from './support/gateway.js';
+
+const authHeaders = async () => ({
+  authorization: `Bearer ${await signToken({ sub: 'ops', scope: ALL_SCOPES })}`,
+});
 import { startNode, type RunningProcess } from './support/process.js';
 
 // These tests run the built dist/ (npm test builds first), which also proves the ESM output boots.
@@ -63,7 +68,10 @@ describe('openclaw-gateway migrate', () => {
 
 describe('graceful shutdown', () => {
   function startSlowGateway(env: Record<string, string> = {}): RunningProcess {
-    const p = startNode([join(import.meta.dirname, 'fixtures/slow-gateway.mjs')], env);
+    const p = startNode([join(import.meta.dirname, 'fixtures/slow-gateway.mjs')], {
+      TEST_JWT_SECRET: TEST_SECRET,
+      ...env,
+    });
     running.push(p);
     return p;
   }
@@ -71,7 +79,9 @@ describe('graceful shutdown', () => {
   it('finishes an HTTP call started before SIGTERM, closes WebSockets with 1001 and exits 0', async () => {
     const p = startSlowGateway({ SLOW_MS: '1500' });
     const port = (await p.waitFor(/LISTENING (\d+)/))[1];
-    const ws = await WsTestClient.connect(`ws://127.0.0.1:${port}/ws`);
+    const ws = await WsTestClient.connect(`ws://127.0.0.1:${port}/ws`, {
+      headers: await authHeaders(),
+    });
     const call = fetch(`http://127.0.0.1:${port}/rpc`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -96,7 +106,9 @@ describe('graceful shutdown', () => {
     await p.waitFor(/CALL-STARTED/);
     p.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));
-    await expect(WsTestClient.connect(`ws://127.0.0.1:${port}/ws`)).rejects.toThrow();
+    await expect(
+      WsTestClient.connect(`ws://127.0.0.1:${port}/ws`, { headers: await authHeaders() }),
+    ).rejects.toThrow();
     expect((await call).status).toBe(200);
     expect((await p.exited).code).toBe(0);
   });
@@ -104,7 +116,9 @@ describe('graceful shutdown', () => {
   it('gives up on calls still running at the deadline and still exits 0', async () => {
     const p = startSlowGateway({ SLOW_MS: '20000', SHUTDOWN_TIMEOUT: '300ms' });
     const port = (await p.waitFor(/LISTENING (\d+)/))[1];
-    const ws = await WsTestClient.connect(`ws://127.0.0.1:${port}/ws`);
+    const ws = await WsTestClient.connect(`ws://127.0.0.1:${port}/ws`, {
+      headers: await authHeaders(),
+    });
     ws.send({ jsonrpc: '2.0', method: 'slow', id: 1 });
     await p.waitFor(/CALL-STARTED/);
     p.child.kill('SIGTERM');

@@ -19,7 +19,11 @@ describe.each(engines)('sessions on $name', ({ url, skip }) => {
     let seq = 0;
 
     const rpc = async (method: string, params?: unknown) => {
-      const reply = await postRpc(gateway.baseUrl, { jsonrpc: '2.0', id: ++seq, method, params });
+      const reply = await postRpc(
+        gateway.baseUrl,
+        { jsonrpc: '2.0', id: ++seq, method, params },
+        { headers: gateway.auth },
+      );
       return reply.body as { result?: any; error?: { code: number; message: string; data?: any } };
     };
     const ok = async (method: string, params?: unknown) => {
@@ -187,7 +191,7 @@ describe.each(engines)('sessions on $name', ({ url, skip }) => {
         const listed = await ok('sessions.list', { limit: 5 });
         expect(listed[0]).toMatchObject({
           sessionKey,
-          ownerSubject: 'anonymous',
+          ownerSubject: 'test-user',
           status: 'active',
         });
         expect(listed.length).toBeLessThanOrEqual(5);
@@ -284,7 +288,7 @@ describe.each(engines)('sessions on $name', ({ url, skip }) => {
 
     describe('over WebSocket', () => {
       it('runs the methods and streams deltas and events in order', async () => {
-        const client = await WsTestClient.connect(gateway.wsUrl);
+        const client = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
         try {
           const created = await client.call('session.create', {});
           const sessionKey = created.result.sessionKey as string;
@@ -340,7 +344,7 @@ describe.each(engines)('sessions on $name', ({ url, skip }) => {
       });
 
       it('resumes after a disconnect mid-answer with every event exactly once', async () => {
-        const first = await WsTestClient.connect(gateway.wsUrl);
+        const first = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
         const { sessionKey } = (await first.call('session.create', {})).result;
         const seen = new Map<number, any>();
         const record = (frame: any) => {
@@ -363,7 +367,7 @@ describe.each(engines)('sessions on $name', ({ url, skip }) => {
         const lastSeen = Math.max(...seen.keys());
         expect(lastSeen).toBe(2); // the answer was still streaming
 
-        const second = await WsTestClient.connect(gateway.wsUrl);
+        const second = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
         try {
           const page = await second.call('session.history', { sessionKey, afterSeq: lastSeen });
           for (const event of page.result) record({ method: 'session.event', params: event });
@@ -385,8 +389,8 @@ describe.each(engines)('sessions on $name', ({ url, skip }) => {
       });
 
       it('does not lose or double events when history is read while a turn streams', async () => {
-        const writer = await WsTestClient.connect(gateway.wsUrl);
-        const reader = await WsTestClient.connect(gateway.wsUrl);
+        const writer = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
+        const reader = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
         try {
           const { sessionKey } = (await writer.call('session.create', {})).result;
           const turns = Array.from({ length: 5 }, (_, i) =>

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { postgresUrl, reportMissingPostgres, sqliteUrl } from '../../test/support/databases.js';
-import { buildDataSourceOptions } from '../core/database/database-url.js';
+import { buildDataSourceOptions, DATABASE_MIGRATIONS } from '../core/database/database-url.js';
 import { DatabaseModule } from '../core/database/database.module.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SESSION_ENTITIES } from './session.entities.js';
@@ -258,7 +258,9 @@ describe.each(engines)('EventStore on $name', ({ url, skip }) => {
         const drift = await fresh.dataSource.driver.createSchemaBuilder().log();
         expect(drift.upQueries.map((q) => q.query)).toEqual([]);
 
-        await fresh.dataSource.undoLastMigration();
+        for (let i = 0; i < DATABASE_MIGRATIONS.length; i++) {
+          await fresh.dataSource.undoLastMigration();
+        }
         expect(await runner.hasTable('session_events')).toBe(false);
         expect(await runner.hasTable('sessions')).toBe(false);
       } finally {

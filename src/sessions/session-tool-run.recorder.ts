@@ -5,7 +5,7 @@ import type {
   RecordedToolResult,
   ToolRunRecorder,
 } from '../tools/tool-run-recorder.js';
-import { callerOrAnonymous } from './anonymous-caller.js';
+import { requireCaller } from '../core/auth/require-caller.js';
 import { SessionService } from './session.service.js';
 
 /** Records `tools.execute { sessionKey }` in the session, through the same ownership checks. */
@@ -14,7 +14,7 @@ export class SessionToolRunRecorder implements ToolRunRecorder {
   constructor(private readonly sessions: SessionService) {}
 
   begin(caller: Caller | undefined, sessionKey: string, call: RecordedToolCall): Promise<void> {
-    return this.sessions.recordToolCall(callerOrAnonymous(caller), sessionKey, call);
+    return this.sessions.recordToolCall(requireCaller(caller), sessionKey, call);
   }
 
   finish(
@@ -22,6 +22,6 @@ export class SessionToolRunRecorder implements ToolRunRecorder {
     sessionKey: string,
     result: RecordedToolResult,
   ): Promise<void> {
-    return this.sessions.recordToolResult(callerOrAnonymous(caller), sessionKey, result);
+    return this.sessions.recordToolResult(requireCaller(caller), sessionKey, result);
   }
 }

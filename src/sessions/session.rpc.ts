@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { RpcCallContext } from '../core/rpc/rpc-call-context.js';
 import { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
 import { RpcMethod } from '../core/rpc/rpc-method.decorator.js';
-import { callerOrAnonymous } from './anonymous-caller.js';
+import { requireCaller } from '../core/auth/require-caller.js';
 import type {
   AgentResponse,
   SessionCallHooks,
@@ -85,7 +85,7 @@ export class SessionRpc {
     errors: [RpcErrorCode.InvalidParams, RpcErrorCode.NotFound],
   })
   create(params: SessionCreateParams, ctx: RpcCallContext): Promise<SessionKeyResult> {
-    return this.sessions.create(callerOrAnonymous(ctx.caller), params, this.follow(ctx));
+    return this.sessions.create(requireCaller(ctx.caller), params, this.follow(ctx));
   }
 
   @RpcMethod('session.message', {
@@ -102,7 +102,7 @@ export class SessionRpc {
     ],
   })
   message(params: SessionMessageParams, ctx: RpcCallContext): Promise<AgentResponse> {
-    return this.sessions.message(callerOrAnonymous(ctx.caller), params, this.follow(ctx));
+    return this.sessions.message(requireCaller(ctx.caller), params, this.follow(ctx));
   }
 
   @RpcMethod('session.history', {
@@ -114,7 +114,7 @@ export class SessionRpc {
     errors: [RpcErrorCode.InvalidParams, RpcErrorCode.NotFound],
   })
   history(params: SessionHistoryParams, ctx: RpcCallContext): Promise<SessionEvent[]> {
-    const read = () => this.sessions.history(callerOrAnonymous(ctx.caller), params);
+    const read = () => this.sessions.history(requireCaller(ctx.caller), params);
     if (!ctx.connection) return read();
     return this.subscriptions.resume(
       ctx.connection,
@@ -136,7 +136,7 @@ export class SessionRpc {
     errors: [RpcErrorCode.InvalidParams, RpcErrorCode.NotFound],
   })
   end(params: SessionEndParams, ctx: RpcCallContext): Promise<{ ok: true }> {
-    return this.sessions.end(callerOrAnonymous(ctx.caller), params);
+    return this.sessions.end(requireCaller(ctx.caller), params);
   }
 
   @RpcMethod('sessions.list', {
@@ -148,7 +148,7 @@ export class SessionRpc {
     errors: [RpcErrorCode.InvalidParams, RpcErrorCode.NotFound],
   })
   list(params: SessionsListParams, ctx: RpcCallContext): Promise<SessionSummary[]> {
-    return this.sessions.list(callerOrAnonymous(ctx.caller), params);
+    return this.sessions.list(requireCaller(ctx.caller), params);
   }
 
   private follow(ctx: RpcCallContext): SessionCallHooks {

@@ -3,27 +3,40 @@ import WebSocket from 'ws';
 import type { GatewayModuleOptions } from '../../src/gateway-module.options.js';
 import { createGatewayApp } from '../../src/gateway.factory.js';
 import type { GatewayConfigInput } from '../../src/core/config/config.loader.js';
+import { signToken, TEST_SECRET } from './auth-tokens.js';
 
 export interface TestGateway {
   app: NestFastifyApplication;
   baseUrl: string;
   wsUrl: string;
+  /** A token of subject `test-user` with every scope, signed with TEST_SECRET. */
+  token: string;
+  /** `{ authorization: 'Bearer <token>' }`. */
+  auth: Record<string, string>;
   close(): Promise<void>;
 }
+
+export const ALL_SCOPES = 'sessions:read sessions:write agents:read tools:read tools:execute admin';
 
 /** Boots the real gateway on a free loopback port, isolated from the machine's env and files. */
 export async function startGateway(
   config: GatewayConfigInput = {},
-  options: Omit<GatewayModuleOptions, 'config'> = {},
+  options: Omit<GatewayModuleOptions, 'config'> & {
+    /** Configure no JWT secret, as on a first run (the gateway generates one). */
+    withoutSecret?: boolean;
+  } = {},
 ): Promise<TestGateway> {
+  const { withoutSecret, ...moduleOptions } = options;
+  const secret = withoutSecret ? {} : { secret: TEST_SECRET };
   const app = await createGatewayApp({
     configFile: false,
     env: {},
-    ...options,
+    ...moduleOptions,
     config: {
       ...config,
       gateway: { port: 0, ...(config.gateway ?? {}) },
       database: { url: 'sqlite::memory:', ...(config.database ?? {}) },
+      auth: { ...(config.auth ?? {}), jwt: { ...secret, ...(config.auth?.jwt ?? {}) } },
       log: { level: 'warn', ...(config.log ?? {}) },
     },
   });
@@ -31,9 +44,12 @@ export async function startGateway(
   const address = app.getHttpServer().address();
   if (!address || typeof address !== 'object') throw new Error('no address');
   const baseUrl = `http://127.0.0.1:${address.port}`;
+  const token = await signToken({ sub: 'test-user', scope: ALL_SCOPES });
   return {
     app,
     baseUrl,
+    token,
+    auth: { authorization: `Bearer ${token}` },
     wsUrl: `ws://127.0.0.1:${address.port}/ws`,
     close: () => app.close(),
   };

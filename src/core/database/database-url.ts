@@ -4,13 +4,14 @@ import { dirname, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 
 import { Initial1795527378843 } from './migrations/1795527378843-initial.js';
+import { Auth1795600000000 } from './migrations/1795600000000-auth.js';
 
 /**
  * Every migration, listed by class so the same code works from `src` and `dist`. Entities are not
  * listed here: features register theirs (TypeOrmModule.forFeature + autoLoadEntities), so core
  * never imports a feature. The schema itself is one history, owned here.
  */
-export const DATABASE_MIGRATIONS = [Initial1795527378843];
+export const DATABASE_MIGRATIONS = [Initial1795527378843, Auth1795600000000];
 
 export interface DataSourceBuildOptions {
   /** Run pending migrations when the data source initializes (default true). */
@@ -88,7 +89,8 @@ export function databaseKind(url: string): 'sqlite' | 'postgres' | undefined {
   return undefined;
 }
 
-function sqlitePath(url: string): string {
+/** The file a `sqlite:` URL points at (absolute), or `:memory:`. */
+export function sqlitePath(url: string): string {
   const rest = url.slice('sqlite:'.length);
   if (rest === ':memory:') return ':memory:';
   // Tolerate the `sqlite://path` spelling some tools write.

@@ -10,4 +10,6 @@ export interface RpcConnection {
   unsubscribe(topic: string): void;
   /** Sends a notification; false when the connection is closed or was closed for being slow. */
   notify(method: string, params: Record<string, unknown>): boolean;
+  /** Closes the connection once the reply to the current frame is sent (an expired token). */
+  closeAfterReply?(code: number, reason: string): void;
 }

@@ -130,6 +130,8 @@ export class RpcGateway
       )
       .finally(() => {
         connection.inFlight--;
+        if (connection.closing)
+          connection.close(connection.closing.code, connection.closing.reason);
         if (this.draining || !connection.isOpen) return;
         const next = connection.pending.shift();
         if (next !== undefined) this.run(connection, next);

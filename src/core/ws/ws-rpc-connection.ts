@@ -20,6 +20,8 @@ export class WsRpcConnection implements RpcConnection {
   inFlight = 0;
   /** Frames read but not yet started because the connection is at its in-flight bound. */
   readonly pending: string[] = [];
+  /** Set by closeAfterReply: the gateway closes with it after sending the current reply. */
+  closing?: { code: number; reason: string };
 
   constructor(
     readonly socket: WebSocket,
@@ -66,6 +68,10 @@ export class WsRpcConnection implements RpcConnection {
     }
     this.socket.send(frame);
     return true;
+  }
+
+  closeAfterReply(code: number, reason: string): void {
+    this.closing ??= { code, reason };
   }
 
   close(code: number, reason: string): void {

@@ -1,0 +1,151 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import {
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type ProtectedHeaderParameters,
+} from 'jose';
+import { GatewayConfig } from '../config/gateway-config.js';
+import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth-module.options.js';
+import { AuthSecrets } from './auth-secrets.js';
+import type { Caller } from './caller.js';
+import { MAX_CREDENTIAL_LENGTH } from './bearer-token.js';
+import { InvalidTokenError } from './invalid-token.error.js';
+import { scopesFromClaims } from './token-scopes.js';
+
+/** Three base64url segments, none empty: a stripped signature is not a JWT here. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** Algorithms verified with the identity provider's JWKS; HS256 only ever with our secret. */
+const JWKS_ALGORITHMS = new Set(['RS256', 'ES256']);
+
+/** `typ` header values of an access token (RFC 9068 and the common default). */
+const ACCESS_TOKEN_TYPES = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
+
+/** Payload `typ` values identity providers put in access tokens (Keycloak: "Bearer"). */
+const ACCESS_PAYLOAD_TYPES = new Set(['bearer', 'access', 'at+jwt', 'jwt']);
+
+/**
+ * Verifies access tokens: HS256 with the gateway's secret, or RS256/ES256 with the configured
+ * JWKS. The algorithm picks the key, and each key accepts exactly its own algorithms, so
+ * `alg: none` and an HS token keyed with a public key fail. Header parameters that point
+ * elsewhere (`kid`, `jku`, `x5u`, `jwk`) never cause I/O: keys come only from the secret or the
+ * configured JWKS URL.
+ */
+@Injectable()
+export class AccessTokenVerifier {
+  private readonly logger = new Logger('Auth');
+  private readonly jwks?: JWTVerifyGetKey;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly secrets: AuthSecrets,
+    @Optional() @Inject(AUTH_MODULE_OPTIONS) options?: AuthModuleOptions,
+  ) {
+    const { jwksUrl } = config.auth.jwt;
+    if (jwksUrl) {
+      this.jwks = createRemoteJWKSet(new URL(jwksUrl), {
+        cooldownDuration: options?.jwks?.cooldownMs ?? 30_000,
+        cacheMaxAge: options?.jwks?.cacheMaxAgeMs ?? 600_000,
+        timeoutDuration: options?.jwks?.timeoutMs ?? 5_000,
+      });
+    }
+  }
+
+  /** The caller a token stands for; throws InvalidTokenError for anything short of valid. */
+  async verify(token: string): Promise<Caller> {
+    if (token.length > MAX_CREDENTIAL_LENGTH) throw InvalidTokenError.invalid('token too large');
+    if (!COMPACT_JWS.test(token)) throw InvalidTokenError.invalid('not a compact JWS');
+    let header: ProtectedHeaderParameters;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw InvalidTokenError.invalid('undecodable header');
+    }
+    const alg = header.alg;
+    const fromJwks = typeof alg === 'string' && JWKS_ALGORITHMS.has(alg) && this.jwks !== undefined;
+    if (alg !== 'HS256' && !fromJwks)
+      throw InvalidTokenError.invalid(`algorithm ${String(alg)} refused`);
+    if (typeof header.typ === 'string' && !ACCESS_TOKEN_TYPES.has(header.typ.toLowerCase())) {
+      throw InvalidTokenError.invalid(`typ ${header.typ} is not an access token`);
+    }
+
+    const { issuer, audience, clockTolerance } = this.config.auth.jwt;
+    let payload: JWTPayload;
+    try {
+      const options = {
+        algorithms: [alg],
+        issuer,
+        audience,
+        clockTolerance: clockTolerance / 1000,
+        requiredClaims: ['exp', 'sub'],
+      };
+      const jwks = fromJwks ? this.jwks : undefined;
+      ({ payload } = jwks
+        ? await jwtVerify(token, jwks, options)
+        : await jwtVerify(token, this.secrets.jwtKey, options));
+    } catch (err) {
+      throw this.refusal(err);
+    }
+
+    const now = Date.now() / 1000;
+    if (typeof payload.iat === 'number' && payload.iat > now + clockTolerance / 1000) {
+      throw InvalidTokenError.invalid('iat is in the future');
+    }
+    if (typeof payload.sub !== 'string' || payload.sub === '') {
+      throw InvalidTokenError.invalid('sub is missing');
+    }
+    if (isRefreshToken(payload))
+      throw InvalidTokenError.invalid('a refresh token is not an access token');
+
+    // Our own tokens always carry `scope`; the configured claim is for the identity provider's.
+    const scopes = fromJwks
+      ? scopesFromClaims(payload, this.config.auth.jwt)
+      : scopesFromClaims(payload, { scopeClaim: 'scope', roleScopes: {} });
+    const clientId =
+      typeof payload.client_id === 'string'
+        ? payload.client_id
+        : typeof payload.azp === 'string'
+          ? payload.azp
+          : undefined;
+    return {
+      subject: payload.sub,
+      scopes,
+      ...(clientId !== undefined ? { clientId } : {}),
+      expiresAt: payload.exp! * 1000,
+    };
+  }
+
+  private refusal(err: unknown): InvalidTokenError {
+    if (err instanceof errors.JWTExpired) return InvalidTokenError.expired();
+    if (err instanceof errors.JOSEError) {
+      if (err instanceof errors.JWKSTimeout || err.code === 'ERR_JOSE_GENERIC') {
+        // The identity provider is unreachable or answered nonsense: worth an operator's look.
+        this.logger.warn({ err }, 'JWKS could not be fetched');
+      }
+      return InvalidTokenError.invalid(`${err.code}: ${err.message}`);
+    }
+    if (err instanceof TypeError || err instanceof SyntaxError) {
+      return InvalidTokenError.invalid(err.message);
+    }
+    this.logger.warn({ err }, 'token verification failed unexpectedly');
+    return InvalidTokenError.invalid('verification failed');
+  }
+}
+
+/** Marks of a refresh token that an identity provider may have issued as a JWT. */
+function isRefreshToken(payload: JWTPayload): boolean {
+  const typ = payload.typ;
+  if (typeof typ === 'string' && !ACCESS_PAYLOAD_TYPES.has(typ.toLowerCase())) return true;
+  const use = payload.token_use ?? payload.token_type;
+  if (
+    use !== undefined &&
+    (typeof use !== 'string' || !['access', 'access_token'].includes(use.toLowerCase()))
+  ) {
+    return true;
+  }
+  return payload.refresh === true;
+}

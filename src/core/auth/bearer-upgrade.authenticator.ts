@@ -1,0 +1,35 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { WsUpgradeAuthenticator, WsUpgradeDecision } from '../ws/ws-upgrade-authenticator.js';
+import { AccessTokenVerifier } from './access-token.verifier.js';
+import { bearerFromUpgrade } from './bearer-token.js';
+import { bearerChallenge, InvalidTokenError } from './invalid-token.error.js';
+
+/**
+ * Authenticates a WebSocket before the upgrade completes: `Authorization: Bearer`, or the
+ * `bearer.<token>` subprotocol a browser can send. Never the query string, which ends up in logs.
+ */
+@Injectable()
+export class BearerUpgradeAuthenticator implements WsUpgradeAuthenticator {
+  private readonly logger = new Logger('Auth');
+
+  constructor(private readonly verifier: AccessTokenVerifier) {}
+
+  async authenticate(request: IncomingMessage): Promise<WsUpgradeDecision> {
+    const credential = bearerFromUpgrade(request.headers);
+    try {
+      if (credential.kind === 'none') throw InvalidTokenError.missing();
+      if (credential.kind === 'malformed') throw InvalidTokenError.invalid(credential.reason);
+      return { ok: true, caller: await this.verifier.verify(credential.token) };
+    } catch (err) {
+      if (!(err instanceof InvalidTokenError)) throw err;
+      this.logger.debug({ reason: err.detail ?? err.reason }, 'WebSocket upgrade refused');
+      return {
+        ok: false,
+        status: 401,
+        message: 'Unauthorized',
+        headers: { 'WWW-Authenticate': bearerChallenge(err) },
+      };
+    }
+  }
+}

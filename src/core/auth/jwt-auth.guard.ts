@@ -1,0 +1,150 @@
+import {
+  Injectable,
+  Logger,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayConfig } from '../config/gateway-config.js';
+import { getRpcCallContext, type RpcCallContext } from '../rpc/rpc-call-context.js';
+import { RpcErrorCode } from '../rpc/rpc-error-code.js';
+import { RpcMethodRegistry } from '../rpc/rpc-method.registry.js';
+import { RpcController } from '../rpc/rpc.controller.js';
+import { RpcException } from '../rpc/rpc.exception.js';
+import { WsCloseCode } from '../ws/ws-rpc-connection.js';
+import { AccessTokenVerifier } from './access-token.verifier.js';
+import { bearerFromAuthorization } from './bearer-token.js';
+import { hasScope, type Caller } from './caller.js';
+import { bearerChallenge, InvalidTokenError } from './invalid-token.error.js';
+import { IS_PUBLIC_METADATA } from './public.decorator.js';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/**
+ * Authentication and scope check for everything the gateway serves: each JSON-RPC call (every
+ * batch element, over HTTP and WS), POST /rpc as a whole, and plain HTTP routes. `@Public()` is
+ * the only way past it.
+ */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  private readonly logger = new Logger('Auth');
+  /** One verification per HTTP request, however many calls its batch holds. */
+  private readonly verified = new WeakMap<Headers, Promise<Caller>>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly registry: RpcMethodRegistry,
+    private readonly verifier: AccessTokenVerifier,
+    private readonly config: GatewayConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const call = getRpcCallContext(context);
+    if (call) return this.authorizeCall(call);
+    if (context.getType() === 'http') return this.authorizeHttp(context);
+    return this.isPublicRoute(context);
+  }
+
+  /** One JSON-RPC call: authenticate, check the method's scope, hand the caller to the handler. */
+  private async authorizeCall(ctx: RpcCallContext): Promise<boolean> {
+    if (this.registry.get(ctx.method.name)?.isPublic) return true;
+    const caller = await this.callerOf(ctx);
+    if (
+      caller.expiresAt !== undefined &&
+      caller.expiresAt + this.config.auth.jwt.clockTolerance <= Date.now()
+    ) {
+      // A WebSocket outlives its token: refuse the call, then close once the reply is out.
+      ctx.connection?.closeAfterReply?.(WsCloseCode.Unauthenticated, 'token expired');
+      throw new RpcException(RpcErrorCode.Unauthenticated, 'Token expired');
+    }
+    const requiredScope = ctx.method.scope;
+    if (!requiredScope || !hasScope(caller, requiredScope)) {
+      throw new RpcException(RpcErrorCode.Forbidden, 'Forbidden', { requiredScope });
+    }
+    ctx.caller = caller;
+    return true;
+  }
+
+  private async callerOf(ctx: RpcCallContext): Promise<Caller> {
+    if (ctx.caller) return ctx.caller;
+    if (ctx.transport === 'ws') {
+      // The upgrade authenticates WebSockets; a connection without a caller got in unchecked.
+      throw new RpcException(RpcErrorCode.Unauthenticated, 'Missing bearer token');
+    }
+    try {
+      return await this.verifyHeaders(ctx.headers);
+    } catch (err) {
+      if (err instanceof InvalidTokenError) {
+        throw new RpcException(RpcErrorCode.Unauthenticated, err.message);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * HTTP routes. POST /rpc is checked here as a whole, before the dispatcher: a body that calls
+   * anything but @Public methods needs a valid token, else 401 and nothing runs.
+   */
+  private async authorizeHttp(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const isPublic =
+      context.getClass() === RpcController
+        ? this.onlyPublicCalls(request.body)
+        : this.isPublicRoute(context);
+    if (isPublic) return true;
+    try {
+      await this.verifyHeaders(request.headers);
+      return true;
+    } catch (err) {
+      if (!(err instanceof InvalidTokenError)) throw err;
+      this.logger.debug({ reason: err.detail ?? err.reason, url: request.url }, 'token refused');
+      void context
+        .switchToHttp()
+        .getResponse<FastifyReply>()
+        .header('WWW-Authenticate', bearerChallenge(err));
+      throw new UnauthorizedException(err.message);
+    }
+  }
+
+  private verifyHeaders(headers: Headers): Promise<Caller> {
+    let pending = this.verified.get(headers);
+    if (!pending) {
+      const credential = bearerFromAuthorization(headers.authorization);
+      pending =
+        credential.kind === 'token'
+          ? this.verifier.verify(credential.token)
+          : Promise.reject(
+              credential.kind === 'none'
+                ? InvalidTokenError.missing()
+                : InvalidTokenError.invalid(credential.reason),
+            );
+      this.verified.set(headers, pending);
+    }
+    return pending;
+  }
+
+  private onlyPublicCalls(body: unknown): boolean {
+    const calls = Array.isArray(body) ? body : [body];
+    return (
+      calls.length > 0 &&
+      calls.every(
+        (call) =>
+          typeof call === 'object' &&
+          call !== null &&
+          typeof (call as { method?: unknown }).method === 'string' &&
+          this.registry.get((call as { method: string }).method)?.isPublic === true,
+      )
+    );
+  }
+
+  private isPublicRoute(context: ExecutionContext): boolean {
+    return (
+      this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_METADATA, [
+        context.getHandler(),
+        context.getClass(),
+      ]) === true
+    );
+  }
+}
