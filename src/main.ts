@@ -1,28 +1,50 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { ConfigValidationError } from './core/config/config-validation.error.js';
 import { DataSource } from 'typeorm';
+import {
+  createClient,
+  listClients,
+  mintToken,
+  printFirstRunAccess,
+  revokeClient,
+} from './core/auth/auth.cli.js';
+import { ConfigValidationError } from './core/config/config-validation.error.js';
 import { loadConfig } from './core/config/config.loader.js';
+import { GatewayConfig } from './core/config/gateway-config.js';
 import { buildDataSourceOptions } from './core/database/database-url.js';
 import { createGatewayApp } from './gateway.factory.js';
 import { installSignalHandlers, listenGateway } from './serve.js';
 
-const USAGE = `Usage: openclaw-gateway [command]
+const USAGE = `Usage: openclaw-gateway [command] [options]
 
 Commands:
-  serve      serve the gateway (the default)
-  migrate    run pending database migrations and exit
+  serve                                        serve the gateway (the default)
+  token --sub NAME --scope "A B" [--ttl 1h]    print an access token signed with the configured secret
+  clients create --name NAME --scope "A B"     create an OAuth client (its secret is shown once)
+  clients list                                 list OAuth clients
+  clients revoke --id CLIENT_ID                revoke a client and its refresh tokens
+  migrate                                      apply pending database migrations and exit
 
 Configuration: defaults < openclaw.json (or OPENCLAW_CONFIG) < OPENCLAW_* environment.`;
+
+/** A mistake in the command line: printed with the usage, exit code 2. */
+class UsageError extends Error {}
+
+function required(values: Record<string, unknown>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || !value.trim()) throw new UsageError(`--${name} is required`);
+  return value;
+}
 
 async function serve(): Promise<void> {
   const app = await createGatewayApp();
   await listenGateway(app);
   installSignalHandlers(app);
+  const config = app.get(GatewayConfig);
+  await printFirstRunAccess(config, config.gateway);
 }
 
-/** Applies pending migrations to the configured database and exits. */
 async function migrate(): Promise<number> {
   const config = loadConfig();
   const dataSource = new DataSource(
@@ -42,14 +64,52 @@ async function migrate(): Promise<number> {
   }
 }
 
+async function clients(
+  action: string | undefined,
+  values: Record<string, unknown>,
+): Promise<number> {
+  const config = loadConfig();
+  switch (action) {
+    case 'create': {
+      const created = await createClient(config, {
+        name: required(values, 'name'),
+        scopes: required(values, 'scope'),
+      });
+      console.log(`client_id:     ${created.clientId}`);
+      console.log(`client_secret: ${created.clientSecret}`);
+      console.log('The secret is shown only now; the gateway keeps only a slow hash of it.');
+      return 0;
+    }
+    case 'list':
+      console.log(JSON.stringify(await listClients(config), null, 2));
+      return 0;
+    case 'revoke':
+      if (await revokeClient(config, required(values, 'id'))) {
+        console.log('Revoked.');
+        return 0;
+      }
+      console.error('No active client has that id.');
+      return 1;
+    default:
+      throw new UsageError(`clients needs create, list or revoke`);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    strict: false,
-    options: { help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      sub: { type: 'string' },
+      scope: { type: 'string' },
+      ttl: { type: 'string' },
+      name: { type: 'string' },
+      id: { type: 'string' },
+    },
   });
-  const [command = 'serve'] = positionals;
+  const [command = 'serve', action] = positionals;
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -60,9 +120,24 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case 'migrate':
       return migrate();
+    case 'token': {
+      const config = loadConfig();
+      const options = {
+        sub: required(values, 'sub'),
+        scope: required(values, 'scope'),
+        ttl: values.ttl,
+      };
+      // mintToken's refusals name the flag at fault: they are usage errors.
+      const token = await mintToken(config, options).catch((error: Error) => {
+        throw error.message.startsWith('--') ? new UsageError(error.message) : error;
+      });
+      console.log(token);
+      return 0;
+    }
+    case 'clients':
+      return clients(action, values);
     default:
-      console.error(`Unknown command "${command}".\n\n${USAGE}`);
-      return 2;
+      throw new UsageError(`Unknown command "${command}".`);
   }
 }
 
@@ -71,10 +146,18 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    // Configuration mistakes are the operator's to fix: say what is wrong, without a stack.
+    // Operator mistakes (configuration, command line) say what is wrong, without a stack.
     if (error instanceof ConfigValidationError) {
       console.error(error.message);
       process.exit(78);
+    }
+    const code = (error as { code?: string }).code;
+    if (
+      error instanceof UsageError ||
+      (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+    ) {
+      console.error(`${(error as Error).message}\n\n${USAGE}`);
+      process.exit(2);
     }
     console.error(error instanceof Error ? (error.stack ?? error.message) : error);
     process.exit(1);

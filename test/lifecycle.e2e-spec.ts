@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signToken, TEST_SECRET } from './support/auth-tokens.js';
 import { ALL_SCOPES, WsTestClient } from './support/gateway.js';
@@ -123,6 +124,76 @@ describe('graceful shutdown', () => {
     await p.waitFor(/CALL-STARTED/);
     p.child.kill('SIGTERM');
     expect(await ws.closed).toBe(1001);
+    expect((await p.exited).code).toBe(0);
+  });
+});
+
+describe('operator commands', () => {
+  it('token mints an access token the gateway accepts, with the scopes asked for', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openclaw-token-'));
+    const env = {
+      OPENCLAW_JWT_SECRET: TEST_SECRET,
+      OPENCLAW_DATABASE_URL: `sqlite:${join(dir, 'gw.db')}`,
+    };
+    const minted = gatewayCli(
+      ['token', '--sub', 'ops', '--scope', 'agents:read', '--ttl', '5m'],
+      env,
+    );
+    expect((await minted.exited).code).toBe(0);
+    const token = minted.stdout().trim();
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(TEST_SECRET));
+    expect(payload).toMatchObject({ sub: 'ops', scope: 'agents:read' });
+    expect(payload.exp! - payload.iat!).toBe(300);
+
+    const bad = gatewayCli(
+      ['token', '--sub', 'ops', '--scope', 'agents:read', '--ttl', 'soon'],
+      env,
+    );
+    expect((await bad.exited).code).toBe(2);
+    expect(bad.stderr()).toMatch(/--ttl must be a duration/);
+    expect(bad.stderr()).not.toMatch(/\n\s+at /);
+  });
+
+  it('clients create, list and revoke manage OAuth clients whose secret is shown once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openclaw-clients-'));
+    const env = {
+      OPENCLAW_JWT_SECRET: TEST_SECRET,
+      OPENCLAW_DATABASE_URL: `sqlite:${join(dir, 'gw.db')}`,
+    };
+    const created = gatewayCli(
+      ['clients', 'create', '--name', 'ci-bot', '--scope', 'agents:read'],
+      env,
+    );
+    expect((await created.exited).code).toBe(0);
+    const clientId = /client_id:\s+(\S+)/.exec(created.stdout())![1];
+    const secret = /client_secret:\s+(\S+)/.exec(created.stdout())![1];
+
+    const listed = gatewayCli(['clients', 'list'], env);
+    expect((await listed.exited).code).toBe(0);
+    expect(listed.stdout()).toContain(clientId);
+    expect(listed.stdout()).not.toContain(secret);
+
+    const revoked = gatewayCli(['clients', 'revoke', '--id', clientId], env);
+    expect((await revoked.exited).code).toBe(0);
+    const again = gatewayCli(['clients', 'revoke', '--id', clientId], env);
+    expect((await again.exited).code).toBe(1);
+  });
+
+  it('serve on a fresh directory generates a secret and prints an admin token and dashboard link', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openclaw-fresh-'));
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const p = gatewayCli(['serve'], { OPENCLAW_PORT: port, OPENCLAW_LOG_LEVEL: 'warn' }, dir);
+    const link = (await p.waitFor(/Open the dashboard: (\S+)/))[1];
+    const url = new URL(link);
+    expect(url.search).toBe('');
+    const token = new URLSearchParams(url.hash.slice(1)).get('token')!;
+    const reply = await fetch(`http://127.0.0.1:${port}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'agent.list', id: 1 }),
+    });
+    expect(((await reply.json()) as any).result[0].id).toBe('echo');
+    p.child.kill('SIGTERM');
     expect((await p.exited).code).toBe(0);
   });
 });
