@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth-module.options.js';
 import type { IncomingMessage } from 'node:http';
 import type { WsUpgradeAuthenticator, WsUpgradeDecision } from '../ws/ws-upgrade-authenticator.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
@@ -13,9 +14,14 @@ import { bearerChallenge, InvalidTokenError } from './invalid-token.error.js';
 export class BearerUpgradeAuthenticator implements WsUpgradeAuthenticator {
   private readonly logger = new Logger('Auth');
 
-  constructor(private readonly verifier: AccessTokenVerifier) {}
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    @Optional() @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions = {},
+  ) {}
 
   async authenticate(request: IncomingMessage): Promise<WsUpgradeDecision> {
+    const hostCaller = await this.options.authenticate?.({ headers: request.headers });
+    if (hostCaller) return { ok: true, caller: hostCaller };
     const credential = bearerFromUpgrade(request.headers);
     try {
       if (credential.kind === 'none') throw InvalidTokenError.missing();

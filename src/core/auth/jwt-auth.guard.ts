@@ -1,5 +1,7 @@
 import {
+  Inject,
   Injectable,
+  Optional,
   Logger,
   UnauthorizedException,
   type CanActivate,
@@ -15,6 +17,7 @@ import { RpcController } from '../rpc/rpc.controller.js';
 import { RpcException } from '../rpc/rpc.exception.js';
 import { WsCloseCode } from '../ws/ws-rpc-connection.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
+import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth-module.options.js';
 import { bearerFromAuthorization } from './bearer-token.js';
 import { hasScope, type Caller } from './caller.js';
 import { bearerChallenge, InvalidTokenError } from './invalid-token.error.js';
@@ -38,6 +41,7 @@ export class JwtAuthGuard implements CanActivate {
     private readonly registry: RpcMethodRegistry,
     private readonly verifier: AccessTokenVerifier,
     private readonly config: GatewayConfig,
+    @Optional() @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions = {},
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -94,6 +98,7 @@ export class JwtAuthGuard implements CanActivate {
         ? this.onlyPublicCalls(request.body)
         : this.isPublicRoute(context);
     if (isPublic) return true;
+    if (await this.hostCaller(request)) return true;
     try {
       await this.verifyHeaders(request.headers);
       return true;
@@ -106,6 +111,17 @@ export class JwtAuthGuard implements CanActivate {
         .header('WWW-Authenticate', bearerChallenge(err));
       throw new UnauthorizedException(err.message);
     }
+  }
+
+  /** The host application's caller, when it authenticates this request; cached like a token. */
+  private async hostCaller(request: FastifyRequest): Promise<Caller | undefined> {
+    if (!this.options.authenticate) return undefined;
+    const caller = await this.options.authenticate({
+      headers: request.headers,
+      user: (request as FastifyRequest & { user?: unknown }).user,
+    });
+    if (caller) this.verified.set(request.headers, Promise.resolve(caller));
+    return caller;
   }
 
   private verifyHeaders(headers: Headers): Promise<Caller> {
