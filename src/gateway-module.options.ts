@@ -2,6 +2,7 @@ import type { ModuleMetadata } from '@nestjs/common';
 import type { GatewayConfigInput } from './core/config/config.loader.js';
 import type { GatewayConfig } from './core/config/gateway-config.js';
 import type { AuthModuleOptions } from './core/auth/auth-module.options.js';
+import type { RateLimitModuleOptions } from './core/rate-limit/rate-limit.options.js';
 
 /** Options of GatewayModule.forRoot and of GatewayBuilder: the library's configuration surface. */
 export interface GatewayModuleOptions {
@@ -13,6 +14,8 @@ export interface GatewayModuleOptions {
   configFile?: boolean;
   /** Tuning of authentication (JWKS caching). */
   auth?: AuthModuleOptions;
+  /** Tuning of rate limiting (key bound, session-limited methods, WS connection limit). */
+  rateLimit?: RateLimitModuleOptions;
   /** Nest modules that extend the gateway (their @RpcMethod providers are discovered). */
   imports?: ModuleMetadata['imports'];
 }

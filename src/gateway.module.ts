@@ -6,6 +6,8 @@ import { GatewayConfig } from './core/config/gateway-config.js';
 import { DatabaseModule } from './core/database/database.module.js';
 import { AuthModule } from './core/auth/auth.module.js';
 import { AUTH_MODULE_OPTIONS } from './core/auth/auth-module.options.js';
+import { RATE_LIMIT_MODULE_OPTIONS } from './core/rate-limit/rate-limit.options.js';
+import { RateLimitModule } from './core/rate-limit/rate-limit.module.js';
 import { HealthModule } from './core/health/health.module.js';
 import { LoggingModule } from './core/logging/logging.module.js';
 import { HttpExceptionFilter } from './core/rpc/http-exception.filter.js';
@@ -79,8 +81,18 @@ export class GatewayModule {
           inject: [GATEWAY_MODULE_OPTIONS],
           useFactory: (options: GatewayModuleOptions) => options.auth ?? {},
         },
+        {
+          provide: RATE_LIMIT_MODULE_OPTIONS,
+          inject: [GATEWAY_MODULE_OPTIONS],
+          useFactory: (options: GatewayModuleOptions) => options.rateLimit ?? {},
+        },
       ],
-      exports: [GatewayConfig, GATEWAY_MODULE_OPTIONS, AUTH_MODULE_OPTIONS],
+      exports: [
+        GatewayConfig,
+        GATEWAY_MODULE_OPTIONS,
+        AUTH_MODULE_OPTIONS,
+        RATE_LIMIT_MODULE_OPTIONS,
+      ],
     };
     return {
       module: GatewayModule,
@@ -90,7 +102,9 @@ export class GatewayModule {
         DatabaseModule.forGateway(),
         RpcModule,
         HealthModule,
+        // Order matters: authentication runs first so that limits count per verified subject.
         AuthModule,
+        RateLimitModule,
         AgentsModule,
         ToolsModule,
         SessionsModule,

@@ -66,3 +66,28 @@ describe('/health with the database gone', () => {
     }
   });
 });
+
+describe('/status and rate limits', () => {
+  it('shows rejections per limit', async () => {
+    const limited = await startGateway(
+      { rateLimit: { client: { limit: 2, ttl: '60s' } } },
+      { imports: [CalculatorModule] },
+    );
+    try {
+      for (let i = 0; i < 3; i++) {
+        await postRpc(
+          limited.baseUrl,
+          { jsonrpc: '2.0', method: 'get_data', id: i },
+          { headers: limited.auth },
+        );
+      }
+      const status: any = await (
+        await fetch(`${limited.baseUrl}/status`, { headers: limited.auth })
+      ).json();
+      expect(status.rateLimit.rejections.client).toBe(1);
+      expect(status.rateLimit.store).toMatchObject({ store: 'memory', available: true });
+    } finally {
+      await limited.close();
+    }
+  });
+});

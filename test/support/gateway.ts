@@ -24,9 +24,17 @@ export async function startGateway(
   options: Omit<GatewayModuleOptions, 'config'> & {
     /** Configure no JWT secret, as on a first run (the gateway generates one). */
     withoutSecret?: boolean;
+    /** Keep the shipped rate limits (60/min per client) instead of the tests' high ones. */
+    defaultLimits?: boolean;
   } = {},
 ): Promise<TestGateway> {
-  const { withoutSecret, ...moduleOptions } = options;
+  const { withoutSecret, defaultLimits, ...moduleOptions } = options;
+  const testLimits = defaultLimits
+    ? {}
+    : {
+        client: { limit: 1_000_000, ttl: 60_000 },
+        session: { limit: 1_000_000, ttl: 60_000 },
+      };
   const secret = withoutSecret ? {} : { secret: TEST_SECRET };
   const app = await createGatewayApp({
     configFile: false,
@@ -37,6 +45,8 @@ export async function startGateway(
       gateway: { port: 0, ...(config.gateway ?? {}) },
       database: { url: 'sqlite::memory:', ...(config.database ?? {}) },
       auth: { ...(config.auth ?? {}), jwt: { ...secret, ...(config.auth?.jwt ?? {}) } },
+      // Tests that are not about limits must not meet them; those that are set their own.
+      rateLimit: { ...testLimits, ...(config.rateLimit ?? {}) },
       log: { level: 'warn', ...(config.log ?? {}) },
     },
   });

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { createRequire } from 'node:module';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/public.decorator.js';
+import { RateLimitStatsService } from '../rate-limit/rate-limit-stats.service.js';
 import { RpcStatsService } from '../rpc/rpc-stats.service.js';
 import { WsConnectionRegistry } from '../ws/ws-connection.registry.js';
 import { LifecycleService } from './lifecycle.service.js';
@@ -45,7 +46,16 @@ export class HealthController {
       draining: this.lifecycle.draining,
       connections: { websocket: this.connections.size },
       calls: { inFlight: this.stats.callsInFlight, byMethod: this.stats.snapshot() },
+      rateLimit: this.rateLimitStats()?.snapshot(),
     };
+  }
+
+  private rateLimitStats(): RateLimitStatsService | undefined {
+    try {
+      return this.moduleRef.get(RateLimitStatsService, { strict: false });
+    } catch {
+      return undefined;
+    }
   }
 
   private async checkDatabase(): Promise<'up' | 'down' | 'none'> {

@@ -4,11 +4,16 @@ import { RpcDispatcher } from './rpc-dispatcher.js';
 import type { JsonRpcResponse } from './json-rpc.types.js';
 import { RpcErrorCode } from './rpc-error-code.js';
 import { requestCorrelationId } from '../logging/correlation-id.js';
+import { GatewayConfig } from '../config/gateway-config.js';
+import { clientIp } from '../rate-limit/client-ip.js';
 
 /** The HTTP transport: POST /rpc. It only turns a body into a dispatch and a dispatch into a reply. */
 @Controller()
 export class RpcController {
-  constructor(private readonly dispatcher: RpcDispatcher) {}
+  constructor(
+    private readonly dispatcher: RpcDispatcher,
+    private readonly config: GatewayConfig,
+  ) {}
 
   @Post('rpc')
   @HttpCode(200)
@@ -36,7 +41,7 @@ export class RpcController {
     try {
       const { response, responseHeaders } = await this.dispatcher.dispatch(request.body, {
         transport: 'http',
-        ip: request.ip,
+        ip: clientIp(request.ip, request.headers, this.config.gateway.trustedProxies),
         headers: request.headers,
         correlationId: requestCorrelationId(request),
         signal: controller.signal,
@@ -46,10 +51,9 @@ export class RpcController {
         await reply.status(204).send();
         return;
       }
-      await reply
-        .status(statusFor(response))
-        .type('application/json')
-        .send(JSON.stringify(response));
+      const status = statusFor(response);
+      if (status === 429) void reply.header('retry-after', retryAfterSeconds(response));
+      await reply.status(status).type('application/json').send(JSON.stringify(response));
     } finally {
       request.raw.off('close', abort);
     }
@@ -62,4 +66,14 @@ function statusFor(response: JsonRpcResponse | JsonRpcResponse[]): number {
     if (response.error.code === (RpcErrorCode.RateLimited as number)) return 429;
   }
   return 200;
+}
+
+/** `Retry-After` (whole seconds) for a refused call, from its `data.retryAfterMs`. */
+function retryAfterSeconds(response: JsonRpcResponse | JsonRpcResponse[]): string {
+  const data = !Array.isArray(response) && 'error' in response ? response.error.data : undefined;
+  const ms =
+    typeof data === 'object' && data !== null
+      ? (data as { retryAfterMs?: unknown }).retryAfterMs
+      : undefined;
+  return String(typeof ms === 'number' && ms > 0 ? Math.ceil(ms / 1000) : 1);
 }

@@ -14,6 +14,7 @@ import {
 } from '../ws/ws-upgrade-authenticator.js';
 import { ModuleRef } from '@nestjs/core';
 import { RpcDispatcher } from './rpc-dispatcher.js';
+import { clientIp } from '../rate-limit/client-ip.js';
 
 /**
  * The WebSocket transport: it only turns frames into dispatcher calls and replies into frames.
@@ -57,7 +58,7 @@ export class RpcGateway
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
     const connection = new WsRpcConnection(
       socket,
-      request.socket.remoteAddress ?? 'unknown',
+      clientIp(request.socket.remoteAddress, request.headers, this.config.gateway.trustedProxies),
       request.headers,
       this.config.ws.maxBufferedBytes,
       this.connections.topicChanged,

@@ -1,0 +1,91 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { GatewayConfigInput } from '../src/core/config/config.loader.js';
+import { RateLimitStatsService } from '../src/core/rate-limit/rate-limit-stats.service.js';
+import { CalculatorModule } from './support/calculator.rpc.js';
+import { postRpc, startGateway, type TestGateway } from './support/gateway.js';
+import { reportMissingRedis, startTestRedis, type TestRedis } from './support/redis.js';
+
+const redis = await startTestRedis();
+if (!redis) reportMissingRedis('rate-limit-redis.e2e-spec');
+
+const call = (id: number) => ({ jsonrpc: '2.0', method: 'get_data', id });
+
+describe.skipIf(!redis)('rate limits shared through Redis', () => {
+  const server = redis as TestRedis;
+  let admin: Redis;
+  const gateways: TestGateway[] = [];
+
+  const boot = async (config: GatewayConfigInput = {}): Promise<TestGateway> => {
+    const gateway = await startGateway(
+      { redis: { url: server.url }, ...config },
+      { imports: [CalculatorModule], defaultLimits: true },
+    );
+    gateways.push(gateway);
+    return gateway;
+  };
+
+  beforeAll(() => {
+    admin = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  });
+  beforeEach(async () => {
+    await admin.flushall();
+  });
+  afterEach(async () => {
+    await Promise.all(gateways.splice(0).map((gateway) => gateway.close()));
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    if (server.controllable) await server.stop();
+  });
+
+  it('gives two instances one exact limit: 60 across both, not 120', async () => {
+    const [a, b] = await Promise.all([boot(), boot()]);
+    // Interleaved and concurrent, so each instance alone never sees 60.
+    const replies = await Promise.all(
+      Array.from({ length: 90 }, (_, i) => postRpc(i % 2 ? a.baseUrl : b.baseUrl, call(i))),
+    );
+    expect(replies.filter((r) => r.status === 200)).toHaveLength(60);
+    const refused = replies.filter((r) => r.status === 429);
+    expect(refused).toHaveLength(30);
+    for (const reply of refused) {
+      expect(reply.body.error.code).toBe(-32005);
+      expect(Number(reply.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    const remaining = await postRpc(a.baseUrl, call(1000));
+    expect(remaining.status).toBe(429);
+    const statsA = a.app.get(RateLimitStatsService).snapshot();
+    const statsB = b.app.get(RateLimitStatsService).snapshot();
+    expect((statsA.rejections.client ?? 0) + (statsB.rejections.client ?? 0)).toBe(31);
+    expect(statsA.store).toEqual({ store: 'redis', available: true });
+  });
+
+  it.skipIf(!redis?.controllable)(
+    'fails closed while Redis is down, shows it in the stats, and recovers',
+    async () => {
+      const closed = await boot();
+      const open = await boot({ rateLimit: { onStoreFailure: 'open' } });
+      expect((await postRpc(closed.baseUrl, call(1))).status).toBe(200);
+
+      await server.stop();
+      const refused = await postRpc(closed.baseUrl, call(2));
+      expect(refused.status).toBe(429);
+      expect(refused.body.error).toMatchObject({
+        code: -32005,
+        data: { reason: 'store_unavailable', retryAfterMs: 1000 },
+      });
+      expect(refused.headers.get('retry-after')).toBe('1');
+      const stats = closed.app.get(RateLimitStatsService).snapshot();
+      expect(stats.store).toMatchObject({ store: 'redis', available: false });
+      expect(stats.storeFailures).toBeGreaterThanOrEqual(1);
+      // The other instance is configured to fail open: calls pass, unlimited.
+      expect((await postRpc(open.baseUrl, call(3))).status).toBe(200);
+
+      await server.start();
+      await expect
+        .poll(async () => (await postRpc(closed.baseUrl, call(4))).status, { timeout: 10_000 })
+        .toBe(200);
+      expect(closed.app.get(RateLimitStatsService).snapshot().store.available).toBe(true);
+    },
+  );
+});
