@@ -216,3 +216,34 @@ describe('POST /auth/token', () => {
     }
   });
 });
+
+describe('POST /auth/token under attack', () => {
+  it('throttles secret guessing per client id, leaving other clients alone', async () => {
+    const gateway = await startGateway();
+    try {
+      const clients = gateway.app.get(OAuthClientService);
+      const victim = await clients.create({ name: 'victim', scopes: ['agents:read'] });
+      const bystander = await clients.create({ name: 'bystander', scopes: ['agents:read'] });
+      const attempt = (clientId: string, secret: string) =>
+        fetch(`${gateway.baseUrl}/auth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            grant_type: 'client_credentials',
+            client_id: clientId,
+            client_secret: secret,
+          }),
+        });
+      for (let i = 0; i < 60; i++) {
+        expect((await attempt(victim.clientId, `guess-${i}`)).status).toBe(401);
+      }
+      const blocked = await attempt(victim.clientId, victim.clientSecret);
+      expect(blocked.status).toBe(429);
+      expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await blocked.json()) as any).error).toBe('invalid_client');
+      expect((await attempt(bystander.clientId, bystander.clientSecret)).status).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+});

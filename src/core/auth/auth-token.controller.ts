@@ -1,4 +1,6 @@
 import { Controller, Logger, Post, Req, Res } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { RATE_LIMIT_STORE, type RateLimitStore } from '../rate-limit/rate-limit.store.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthClientService, type AuthenticatedClient } from './oauth-client.service.js';
 import { OAuthError } from './oauth.error.js';
@@ -8,6 +10,10 @@ import { TokenService } from './token.service.js';
 import { parseScopeString } from './token-scopes.js';
 
 type Params = Record<string, string>;
+
+/** Token requests one client id may make per window, successful or not. */
+const CLIENT_ATTEMPT_LIMIT = 60;
+const CLIENT_ATTEMPT_WINDOW_MS = 60_000;
 
 /**
  * The OAuth 2.0 token endpoint (RFC 6749 §3.2): client_credentials and rotating refresh_token
@@ -21,7 +27,38 @@ export class AuthTokenController {
     private readonly clients: OAuthClientService,
     private readonly refreshTokens: RefreshTokenService,
     private readonly tokens: TokenService,
+    private readonly moduleRef: ModuleRef,
   ) {}
+
+  /**
+   * Guessing a client's secret is throttled per client id (the per-IP limit is the throttler's):
+   * attempts for one id are counted in the shared rate-limit store, so instances agree.
+   */
+  private async checkClientAttempts(clientId: string): Promise<void> {
+    let store: RateLimitStore;
+    try {
+      store = this.moduleRef.get<RateLimitStore>(RATE_LIMIT_STORE, { strict: false });
+    } catch {
+      return;
+    }
+    const record = await store.increment(
+      `auth-client:${clientId}`,
+      CLIENT_ATTEMPT_WINDOW_MS,
+      CLIENT_ATTEMPT_LIMIT,
+      CLIENT_ATTEMPT_WINDOW_MS,
+      'auth-client',
+    );
+    if (record.isBlocked) {
+      throw new OAuthError(
+        'invalid_client',
+        'Too many attempts for this client; retry later',
+        429,
+        {
+          'Retry-After': String(Math.max(1, Math.ceil(record.timeToExpireMs / 1000))),
+        },
+      );
+    }
+  }
 
   @Public()
   @Post('token')
@@ -39,6 +76,7 @@ export class AuthTokenController {
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
       this.logger.debug({ error: err.error, ip: request.ip }, 'token request refused');
+      for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
       if (err.error === 'invalid_client' && request.headers.authorization !== undefined) {
         void reply.header('WWW-Authenticate', 'Basic realm="openclaw-gateway"');
       }
@@ -64,6 +102,7 @@ export class AuthTokenController {
     const secret = basic?.secret ?? params.client_secret;
     if (!clientId || !secret)
       throw new OAuthError('invalid_client', 'Client authentication failed');
+    await this.checkClientAttempts(clientId);
     const client = await this.clients.authenticate(clientId, secret);
     if (!client) throw new OAuthError('invalid_client', 'Client authentication failed');
     return client;
