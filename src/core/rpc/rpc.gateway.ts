@@ -13,6 +13,7 @@ import {
   type WsUpgradeAuthenticator,
 } from '../ws/ws-upgrade-authenticator.js';
 import { ModuleRef } from '@nestjs/core';
+import { WS_UPGRADE_LIMITER, type WsUpgradeLimiter } from '../ws/ws-upgrade-limiter.js';
 import { RpcDispatcher } from './rpc-dispatcher.js';
 import { clientIp } from '../rate-limit/client-ip.js';
 
@@ -39,14 +40,19 @@ export class RpcGateway
     private readonly moduleRef: ModuleRef,
   ) {}
 
+  /** Set when a module (rate limiting) provides WS_UPGRADE_LIMITER; read by the adapter. */
+  upgradeLimiter?: WsUpgradeLimiter;
+
   onModuleInit(): void {
+    this.upgradeAuthenticator = this.optional<WsUpgradeAuthenticator>(WS_UPGRADE_AUTHENTICATOR);
+    this.upgradeLimiter = this.optional<WsUpgradeLimiter>(WS_UPGRADE_LIMITER);
+  }
+
+  private optional<T>(token: symbol): T | undefined {
     try {
-      this.upgradeAuthenticator = this.moduleRef.get<WsUpgradeAuthenticator>(
-        WS_UPGRADE_AUTHENTICATOR,
-        { strict: false },
-      );
+      return this.moduleRef.get<T>(token, { strict: false });
     } catch {
-      this.upgradeAuthenticator = undefined;
+      return undefined;
     }
   }
 

@@ -4,7 +4,6 @@ import type { IncomingMessage } from 'node:http';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { RpcGateway } from '../rpc/rpc.gateway.js';
 import { UPGRADE_CALLER } from './ws-upgrade-authenticator.js';
-import { WS_UPGRADE_LIMITER, type WsUpgradeLimiter } from './ws-upgrade-limiter.js';
 
 export const WS_SUBPROTOCOL = 'openclaw.v1';
 
@@ -59,20 +58,7 @@ export class GatewayWsAdapter extends WsAdapter {
   /** Frames are raw JSON-RPC, read by the RPC gateway itself: no {event, data} routing. */
   override bindMessageHandlers(): void {}
 
-  private limiter?: WsUpgradeLimiter | null;
-
   /** The rate-limit module's connection limit, when that module is imported. */
-  private upgradeLimiter(): WsUpgradeLimiter | undefined {
-    if (this.limiter === undefined) {
-      try {
-        this.limiter = this.app.get<WsUpgradeLimiter>(WS_UPGRADE_LIMITER, { strict: false });
-      } catch {
-        this.limiter = null;
-      }
-    }
-    return this.limiter ?? undefined;
-  }
-
   private async verify(
     request: IncomingMessage,
   ): Promise<[boolean, number?, string?, Record<string, string>?]> {
@@ -84,12 +70,13 @@ export class GatewayWsAdapter extends WsAdapter {
         `Subprotocol ${WS_SUBPROTOCOL} is required when subprotocols are offered`,
       ];
     }
-    const limiter = this.upgradeLimiter();
+    const gateway = this.app.get(RpcGateway);
+    const limiter = gateway.upgradeLimiter;
     if (limiter) {
       const admission = await limiter.admit(request);
       if (!admission.ok) return [false, admission.status, admission.message, admission.headers];
     }
-    const authenticator = this.app.get(RpcGateway).upgradeAuthenticator;
+    const authenticator = gateway.upgradeAuthenticator;
     if (!authenticator) return [true];
     const decision = await authenticator.authenticate(request);
     if (!decision.ok) return [false, decision.status, decision.message, decision.headers];
