@@ -49,3 +49,5 @@ export type {
   SessionSummary,
 } from './sessions/session-api.types.js';
 export type { EventBus } from './core/events/event-bus.js';
+export { LlmAgent } from './agents/llm.agent.js';
+export { AgentConfig } from './agents/agent-config.js';

@@ -2,10 +2,12 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
+import { parseAgentConfigs } from './agent-config.js';
 import { GatewayAgent } from './agent.decorator.js';
 import { AgentFailedException, AgentNotFoundException } from './agent.exception.js';
 import type { Agent, AgentEvent, AgentInfo, AgentRunInput, AgentStatus } from './agent.types.js';
 import { ECHO_AGENT_ID, EchoAgent } from './echo.agent.js';
+import { LlmAgent } from './llm.agent.js';
 
 interface AgentEntry {
   agent: Agent;
@@ -93,14 +95,18 @@ export class AgentRegistry implements OnModuleInit {
     return this.track(this.entry(id), input, signal);
   }
 
-  // The seam for issue 7: agents declared in `config.agents` (LLM providers) are built here.
+  /** Agents declared in `config.agents`: LLMs through the AI SDK. Invalid entries stop boot. */
   private configuredAgents(): Agent[] {
-    if (this.config.agents.length > 0) {
-      this.logger.warn(
-        `config.agents lists ${this.config.agents.length} agent(s), but this build has no LLM providers yet: ignored`,
-      );
-    }
-    return [];
+    return parseAgentConfigs(this.config.agents).map((config) => {
+      if (config.apiKeyEnv !== undefined && !process.env[config.apiKeyEnv]) {
+        this.logger.warn(
+          `Agent "${config.id}": environment variable ${config.apiKeyEnv} is not set; its provider will refuse requests`,
+        );
+      } else if (config.apiKeyEnv === undefined && config.provider !== 'openai-compatible') {
+        this.logger.warn(`Agent "${config.id}": no apiKeyEnv, so no API key is sent`);
+      }
+      return new LlmAgent(config);
+    });
   }
 
   private entry(id: string): AgentEntry {

@@ -1,17 +1,18 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AgentsModule } from '../agents/agents.module.js';
+import { McpToolSource } from './mcp-tool.source.js';
 import { ToolRegistry } from './tool.registry.js';
 import { ToolsRpc } from './tools.rpc.js';
 
 /**
- * Tools: the registry (built-ins, `@GatewayTool()` providers, run-time registrations) and the
+ * Tools: the registry (built-ins, `@GatewayTool()` providers, MCP servers' tools) and the
  * `tools.*` methods. A module that provides TOOL_RUN_RECORDER (the sessions module) lets
  * `tools.execute { sessionKey }` record calls in sessions.
  */
 @Module({
   imports: [DiscoveryModule, AgentsModule],
-  providers: [ToolRegistry, ToolsRpc],
+  providers: [ToolRegistry, ToolsRpc, McpToolSource],
   exports: [ToolRegistry],
 })
 export class ToolsModule {}

@@ -1,0 +1,142 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+import { ConfigValidationError } from '../core/config/config-validation.error.js';
+import { parseDuration } from '../core/config/duration.js';
+
+export const AGENT_PROVIDERS = ['openai-compatible', 'openai', 'anthropic'] as const;
+export type AgentProvider = (typeof AGENT_PROVIDERS)[number];
+
+const DURATION = { message: '$property must be a duration such as "30s" or milliseconds' };
+
+/** One entry of `config.agents`: an LLM reached through the AI SDK. */
+export class AgentConfig {
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, {
+    message: '$property must be 1-64 letters, digits, "_", "-" or "."',
+  })
+  id!: string;
+
+  @IsOptional()
+  @IsString()
+  name?: string;
+
+  @IsOptional()
+  @IsString()
+  description?: string;
+
+  @IsIn(AGENT_PROVIDERS, { message: `$property must be one of ${AGENT_PROVIDERS.join(', ')}` })
+  provider!: AgentProvider;
+
+  @IsString()
+  @MinLength(1)
+  model!: string;
+
+  /** Required for `openai-compatible` (Ollama, vLLM, LM Studio, LiteLLM, Azure…). */
+  @ValidateIf(
+    (config: AgentConfig) =>
+      config.provider === 'openai-compatible' || config.baseUrl !== undefined,
+  )
+  @IsString()
+  @Matches(/^https?:\/\//, { message: '$property must be an http(s) URL' })
+  baseUrl?: string;
+
+  /** The name of the environment variable holding the API key; keys never sit in the file. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+    message: '$property must be an environment variable name',
+  })
+  apiKeyEnv?: string;
+
+  @IsOptional()
+  @IsString()
+  system?: string;
+
+  /** The tools the model may call; absent means every registered tool. */
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  tools?: string[];
+
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  maxSteps = 5;
+
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(2)
+  temperature?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  maxOutputTokens?: number;
+
+  /** Retries of a failed provider request by the AI SDK, with backoff. */
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  maxRetries = 2;
+
+  /** How long the provider may stay silent (no streamed part) before the turn fails. */
+  @Transform(({ value }: { value: unknown }) => parseDuration(value) ?? value, {
+    toClassOnly: true,
+  })
+  @IsInt(DURATION)
+  @Min(1, DURATION)
+  timeout = 60_000;
+
+  /** Characters of conversation sent to the model; the oldest turns are dropped first. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  contextBudget?: number;
+}
+
+/**
+ * Validates `config.agents`; throws ConfigValidationError naming each bad key as
+ * `agents[<i>].<key>`, so that a broken agent stops boot instead of failing its first turn.
+ */
+export function parseAgentConfigs(raw: readonly Record<string, unknown>[]): AgentConfig[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const configs = raw.map((entry, index) => {
+    const config = plainToInstance(AgentConfig, entry, { exposeDefaultValues: true });
+    const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true });
+    problems.push(...describe(errors, `agents[${index}]`));
+    if (typeof config.id === 'string') {
+      if (seen.has(config.id)) problems.push(`agents[${index}].id: duplicate id "${config.id}"`);
+      seen.add(config.id);
+    }
+    return config;
+  });
+  if (problems.length) throw new ConfigValidationError(problems);
+  return configs;
+}
+
+function describe(errors: ValidationError[], prefix: string): string[] {
+  return errors.flatMap((error) => {
+    const messages = Object.values(error.constraints ?? {}).map((m) =>
+      m.startsWith(`${error.property} `) ? m.slice(error.property.length + 1) : m,
+    );
+    const got =
+      error.property === 'apiKeyEnv' ? '' : `, got ${JSON.stringify(error.value) ?? 'nothing'}`;
+    return messages.length ? [`${prefix}.${error.property}: ${messages.join('; ')}${got}`] : [];
+  });
+}

@@ -1,0 +1,93 @@
+import { plainToInstance } from 'class-transformer';
+import {
+  IsArray,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MinLength,
+  ValidateIf,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+import { ConfigValidationError } from '../core/config/config-validation.error.js';
+
+const SERVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * One entry of `config.mcpServers`: a command run over stdio (`command`, `args`, `env`) or a
+ * streamable HTTP endpoint (`url`, `headers`), never both.
+ */
+export class McpServerConfig {
+  @ValidateIf((config: McpServerConfig) => config.url === undefined)
+  @IsString({ message: '$property is required (or url), a program to run over stdio' })
+  @MinLength(1)
+  command?: string;
+
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  args?: string[];
+
+  /** Added to the child's environment (PATH and the like are inherited). */
+  @IsOptional()
+  @IsObject()
+  env?: Record<string, string>;
+
+  @ValidateIf((config: McpServerConfig) => config.command === undefined || config.url !== undefined)
+  @IsString()
+  @Matches(/^https?:\/\//, { message: '$property must be an http(s) URL' })
+  url?: string;
+
+  @IsOptional()
+  @IsObject()
+  headers?: Record<string, string>;
+}
+
+export interface NamedMcpServerConfig {
+  name: string;
+  config: McpServerConfig;
+}
+
+/** Validates `config.mcpServers`; throws ConfigValidationError naming `mcpServers.<name>.<key>`. */
+export function parseMcpServerConfigs(
+  raw: Record<string, Record<string, unknown>>,
+): NamedMcpServerConfig[] {
+  const problems: string[] = [];
+  const servers = Object.entries(raw).map(([name, entry]) => {
+    const prefix = `mcpServers.${name}`;
+    if (!SERVER_NAME.test(name)) {
+      problems.push(`${prefix}: a server name must be 1-64 letters, digits, "_" or "-"`);
+    }
+    const config = plainToInstance(McpServerConfig, entry);
+    const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true });
+    problems.push(...describe(errors, prefix));
+    if (config.command !== undefined && config.url !== undefined) {
+      problems.push(`${prefix}: give either command (stdio) or url (streamable HTTP), not both`);
+    }
+    for (const [key, map] of [
+      ['env', config.env],
+      ['headers', config.headers],
+    ] as const) {
+      for (const [entryKey, value] of Object.entries(map ?? {})) {
+        if (typeof value !== 'string')
+          problems.push(`${prefix}.${key}.${entryKey}: must be a string`);
+      }
+    }
+    return { name, config };
+  });
+  if (problems.length) throw new ConfigValidationError(problems);
+  return servers;
+}
+
+function describe(errors: ValidationError[], prefix: string): string[] {
+  return errors.flatMap((error) => {
+    const messages = Object.values(error.constraints ?? {}).map((m) =>
+      m.startsWith(`${error.property} `) ? m.slice(error.property.length + 1) : m,
+    );
+    // Values of env and headers may be secrets: never echoed.
+    const secret = error.property === 'env' || error.property === 'headers';
+    const got = secret ? '' : `, got ${JSON.stringify(error.value) ?? 'nothing'}`;
+    return messages.length ? [`${prefix}.${error.property}: ${messages.join('; ')}${got}`] : [];
+  });
+}

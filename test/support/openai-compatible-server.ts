@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A chat completions request as the fake provider received it. */
+export interface ChatRequest {
+  model: string;
+  stream?: boolean;
+  messages: Array<Record<string, any>>;
+  tools?: Array<{ type: 'function'; function: { name: string; parameters: unknown } }>;
+  [key: string]: unknown;
+}
+
+export type ChatHandler = (request: ChatRequest, res: ServerResponse) => void | Promise<void>;
+
+/**
+ * An OpenAI-compatible provider on a loopback port: POST /v1/chat/completions answered by the
+ * queued handlers in order (then by the fallback), streamed as real SSE.
+ */
+export class FakeOpenAiServer {
+  readonly requests: ChatRequest[] = [];
+  private readonly queue: ChatHandler[] = [];
+  private readonly open = new Set<ServerResponse>();
+  fallback: ChatHandler = (_request, res) => streamChunks(res, textChunks('fallback answer'));
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<FakeOpenAiServer> {
+    const server = createServer();
+    const fake = new FakeOpenAiServer(server);
+    server.on('request', (req, res) => void fake.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  /** Answers the next request with `handler`. */
+  next(...handlers: ChatHandler[]): void {
+    this.queue.push(...handlers);
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.open) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+      res.writeHead(404).end();
+      return;
+    }
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    const request = JSON.parse(body) as ChatRequest;
+    this.requests.push(request);
+    this.open.add(res);
+    res.on('close', () => this.open.delete(res));
+    await (this.queue.shift() ?? this.fallback)(request, res);
+  }
+}
+
+type Chunk = Record<string, unknown>;
+
+function chunk(delta: Chunk, finishReason: string | null = null): Chunk {
+  return {
+    id: 'chatcmpl-test',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model: 'test-model',
+    choices: [{ index: 0, delta, finish_reason: finishReason }],
+  };
+}
+
+function usageChunk(prompt: number, completion: number): Chunk {
+  return {
+    id: 'chatcmpl-test',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model: 'test-model',
+    choices: [],
+    usage: {
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      total_tokens: prompt + completion,
+    },
+  };
+}
+
+/** A streamed text answer: one chunk per piece, then `stop` and usage. */
+export function textChunks(...pieces: string[]): Chunk[] {
+  return [
+    chunk({ role: 'assistant', content: '' }),
+    ...pieces.map((piece) => chunk({ content: piece })),
+    chunk({}, 'stop'),
+    usageChunk(11, pieces.length),
+  ];
+}
+
+/** A streamed tool call whose arguments arrive in several deltas. */
+export function toolCallChunks(id: string, name: string, args: Record<string, unknown>): Chunk[] {
+  const json = JSON.stringify(args);
+  const cut = Math.floor(json.length / 2);
+  return [
+    chunk({
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ index: 0, id, type: 'function', function: { name, arguments: '' } }],
+    }),
+    chunk({ tool_calls: [{ index: 0, function: { arguments: json.slice(0, cut) } }] }),
+    chunk({ tool_calls: [{ index: 0, function: { arguments: json.slice(cut) } }] }),
+    chunk({}, 'tool_calls'),
+    usageChunk(7, 3),
+  ];
+}
+
+export function startStream(res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+}
+
+export function sendChunk(res: ServerResponse, data: Chunk | string): void {
+  res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+}
+
+/** Streams the chunks as SSE, then `[DONE]`. */
+export async function streamChunks(
+  res: ServerResponse,
+  chunks: Chunk[],
+  delayMs = 0,
+): Promise<void> {
+  startStream(res);
+  for (const data of chunks) {
+    sendChunk(res, data);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (res.destroyed) return;
+  }
+  sendChunk(res, '[DONE]');
+  res.end();
+}
