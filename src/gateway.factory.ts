@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -29,23 +30,45 @@ export async function createGatewayApp(
     }),
     { bufferLogs: true, abortOnError: false },
   );
-  configureGatewayApp(app);
+  await configureGatewayApp(app);
   // Initialised here so that a bad method table or config fails at build(), not at listen().
   await app.init();
   return app;
 }
 
 /**
- * What an app serving the gateway needs besides the module: the logger, the WebSocket adapter
- * and a JSON parser that lets /rpc answer malformed JSON with -32700.
- * A host that builds its own Nest app calls this on it.
+ * What an app serving the gateway needs besides the module: the logger, the WebSocket adapter,
+ * a JSON parser that lets /rpc answer malformed JSON with -32700, and the dashboard's security
+ * headers. A host that builds its own Nest app calls (and awaits) this on it.
  */
-export function configureGatewayApp(app: NestFastifyApplication): void {
+export async function configureGatewayApp(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
   app.flushLogs();
   app.useWebSocketAdapter(new GatewayWsAdapter(app));
   const { bodyLimit } = app.get(GatewayConfig).gateway;
   app.useBodyParser('application/json', { bodyLimit }, parseJsonBody);
+  await app.register(helmet, {
+    // The dashboard is a bundle from 'self': no inline script, no framing, no referrer leak.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    // TLS is terminated in front of the gateway; HSTS belongs there.
+    strictTransportSecurity: false,
+  });
 }
 
 /**

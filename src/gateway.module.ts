@@ -15,6 +15,7 @@ import { RpcModule } from './core/rpc/rpc.module.js';
 import { AgentsModule } from './agents/agents.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { ToolsModule } from './tools/tools.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import {
   GATEWAY_MODULE_OPTIONS,
   type GatewayModuleAsyncOptions,
@@ -108,6 +109,7 @@ export class GatewayModule {
         AgentsModule,
         ToolsModule,
         SessionsModule,
+        DashboardModule.forRoot(),
         ...extensions,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -53,7 +53,7 @@ beforeAll(async () => {
   app = await NestFactory.create<NestFastifyApplication>(HostAppModule, new FastifyAdapter(), {
     logger: false,
   });
-  configureGatewayApp(app);
+  await configureGatewayApp(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.getHttpServer().address();
   if (!address || typeof address !== 'object') throw new Error('no address');

@@ -1,0 +1,13 @@
+/** The gateway's own paths: never answered with the dashboard's index.html. */
+const EXCLUDED = [
+  /^\/rpc(?:[/?]|$)/,
+  /^\/ws(?:[/?]|$)/,
+  /^\/health(?:[/?]|$)/,
+  /^\/status(?:[/?]|$)/,
+  /^\/metrics(?:[/?]|$)/,
+  /^\/auth\//,
+];
+
+export function isExcludedFromDashboard(url: string): boolean {
+  return EXCLUDED.some((pattern) => pattern.test(url));
+}

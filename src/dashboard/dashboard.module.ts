@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  Inject,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { ServeStaticModule } from '@nestjs/serve-static';
+import type { FastifyInstance } from 'fastify';
+import { isExcludedFromDashboard } from './dashboard-paths.js';
+
+/** Where `npm run build` puts the dashboard: `public/` at the package root (from src/ or dist/). */
+export const DEFAULT_DASHBOARD_ROOT = fileURLToPath(new URL('../../public', import.meta.url));
+
+const DASHBOARD_ROOT = Symbol('DASHBOARD_ROOT');
+
+/**
+ * Serves the built dashboard at `/` with a history-mode fallback to index.html. These are plain
+ * Fastify routes, outside Nest's guards, so the static files need no token (the API still does).
+ * The fallback leaves the gateway's own paths (/rpc, /ws, /health, …) to their 404.
+ */
+@Module({})
+export class DashboardModule implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('Dashboard');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(DASHBOARD_ROOT) private readonly root: string | null,
+  ) {}
+
+  static forRoot(rootPath: string = DEFAULT_DASHBOARD_ROOT): DynamicModule {
+    const built = existsSync(`${rootPath}/index.html`);
+    return {
+      module: DashboardModule,
+      imports: built
+        ? [
+            ServeStaticModule.forRoot({
+              rootPath,
+              // fallthrough lets unknown paths render index.html (the client routes them).
+              serveStaticOptions: { fallthrough: true, index: false, maxAge: 0 },
+            }),
+          ]
+        : [],
+      providers: [{ provide: DASHBOARD_ROOT, useValue: built ? rootPath : null }],
+    };
+  }
+
+  onModuleInit(): void {
+    if (!this.root) return;
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    // Only the catch-all route is filtered: real routes under these paths are untouched.
+    fastify?.addHook('onRequest', (request, reply, done) => {
+      if (request.routeOptions.url === '*' && isExcludedFromDashboard(request.url)) {
+        reply.callNotFound();
+        return;
+      }
+      done();
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.root) {
+      this.logger.warn(
+        'No dashboard build found (public/index.html): the API is up, `/` is not served. Run `npm run build`.',
+      );
+    }
+  }
+}

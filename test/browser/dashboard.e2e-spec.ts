@@ -1,0 +1,193 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_DASHBOARD_ROOT } from '../../src/dashboard/dashboard.module.js';
+import { signToken } from '../support/auth-tokens.js';
+import { ALL_SCOPES, startGateway, type TestGateway } from '../support/gateway.js';
+
+// The functions given to page.evaluate run in the page; these names are the page's globals, typed
+// here without pulling the DOM library into the Node project.
+declare const sessionStorage: { getItem(key: string): string | null };
+declare const window: { sawStreaming?: boolean };
+declare const document: {
+  body: unknown;
+  documentElement: { scrollWidth: number; clientWidth: number };
+  querySelector(selector: string): unknown;
+};
+declare class MutationObserver {
+  constructor(callback: () => void);
+  observe(target: unknown, options: Record<string, boolean>): void;
+}
+
+// Debian's chromium, installed by .ci/run; never a downloaded browser. In CI a missing browser
+// fails the suite; on a workstation without it the suite is skipped.
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
+
+let gateway: TestGateway;
+let context: BrowserContext;
+let profile: string;
+let page: Page;
+const cspViolations: string[] = [];
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+describe.skipIf(!available && !process.env.CI)('the dashboard in a browser', () => {
+  beforeAll(async () => {
+    if (!available) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    if (!existsSync(join(DEFAULT_DASHBOARD_ROOT, 'index.html'))) {
+      throw new Error('public/index.html is missing: run `npm run build` first');
+    }
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    gateway = await startGateway();
+    profile = mkdtempSync(join(tmpdir(), 'openclaw-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await gateway?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('signs in from the #token link, drops the token from the address bar and shows the overview', async () => {
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    await page.goto(`${gateway.baseUrl}/#token=${gateway.token}`);
+    await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
+    expect(page.url()).toBe(`${gateway.baseUrl}/`);
+    expect(await page.evaluate(() => sessionStorage.getItem('openclaw.token'))).toBe(gateway.token);
+    await page.locator('[data-test=status]').waitFor();
+    await expect(page.locator('[data-test=status]').textContent()).resolves.toContain('uptime');
+    await shot('overview');
+  });
+
+  it('sends a message to the echo agent and shows the streamed answer and the timeline', async () => {
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await expect(page.locator('#agent').inputValue()).resolves.toBe('echo');
+    // Record whether a partial (streaming) answer was ever rendered.
+    await page.evaluate(() => {
+      window.sawStreaming = false;
+      new MutationObserver(() => {
+        if (document.querySelector('[data-test=streaming]')) {
+          window.sawStreaming = true;
+        }
+      }).observe(document.body, { childList: true, subtree: true, characterData: true });
+    });
+    const words = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    await page.locator('#message').fill(words);
+    await page.locator('#message').press('Enter');
+    await page.locator('[data-test=answer]', { hasText: 'word59' }).waitFor();
+    expect(await page.locator('[data-test=answer]').textContent()).toContain(words);
+    expect(await page.evaluate(() => window.sawStreaming)).toBe(true);
+    const timeline = page.locator('[data-test=timeline] li');
+    await page.locator('[data-test=timeline] li[data-type="message.agent"]').waitFor();
+    expect(
+      await timeline.evaluateAll((items) => items.map((li) => li.getAttribute('data-type'))),
+    ).toEqual(expect.arrayContaining(['message.user', 'message.agent']));
+    await shot('chat');
+  });
+
+  it('keeps the session across a reload', async () => {
+    const key = await page.locator('[data-test=session-key]').textContent();
+    await page.reload();
+    await page.locator('[data-test=answer]', { hasText: 'word59' }).waitFor();
+    expect(await page.locator('[data-test=session-key]').textContent()).toBe(key);
+    expect(await page.locator('[data-test=answer]').count()).toBe(1);
+  });
+
+  it('lists the session for an admin token and opens its timeline', async () => {
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    const key =
+      (await page.evaluate(() => sessionStorage.getItem('openclaw.currentSession'))) ?? '';
+    const sessionKey = (JSON.parse(key) as { sessionKey: string }).sessionKey;
+    await page.getByRole('button', { name: sessionKey }).click();
+    await page.locator('[data-test=timeline] li[data-type="message.agent"]').waitFor();
+    await shot('sessions');
+  });
+
+  it('runs the echo tool from the form generated from its schema', async () => {
+    await page.getByRole('link', { name: 'Agents & Tools' }).click();
+    await page.getByRole('button', { name: 'echo', exact: true }).click();
+    await page.getByRole('button', { name: 'Run' }).click();
+    await expect(page.locator('.field .error').textContent()).resolves.toBe('Required');
+    await page.locator('#tool-echo-text').fill('from the form');
+    await page.getByRole('button', { name: 'Run' }).click();
+    const result = page.locator('[data-test=tool-result]');
+    await result.waitFor();
+    expect(await result.textContent()).toContain('from the form');
+    await shot('agents-tools');
+  });
+
+  it('browses rpc.discover', async () => {
+    await page.getByRole('link', { name: 'API' }).click();
+    await page.locator('[data-test=method]').first().waitFor();
+    await page
+      .locator('[data-test=method]', { hasText: 'session.message' })
+      .locator('summary')
+      .click();
+    await shot('api');
+  });
+
+  it('is readable on a phone and in dark mode', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await page.locator('[data-test=answer]').waitFor();
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot('chat-phone-dark');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('signs out and forgets the token', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#token').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('openclaw.token'))).toBeNull();
+    await shot('signin');
+  });
+
+  it('tells the user when the token expires', async () => {
+    const shortLived = await signToken(
+      { sub: 'test-user', scope: ALL_SCOPES },
+      { exp: Math.floor(Date.now() / 1000) + 2 },
+    );
+    const fresh = await context.newPage();
+    await fresh.goto(`${gateway.baseUrl}/#token=${shortLived}`);
+    await fresh.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
+    const notice = fresh.locator('[data-test=notice]');
+    await notice.waitFor({ timeout: 10_000 });
+    expect(await notice.textContent()).toMatch(/expired/i);
+    expect(await fresh.evaluate(() => sessionStorage.getItem('openclaw.token'))).toBeNull();
+    page = fresh;
+    await shot('expired');
+    await fresh.close();
+  });
+});
