@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,22 +6,7 @@ import { ALL_SCOPES, postRpc } from './support/gateway.js';
 import { signToken, TEST_SECRET } from './support/auth-tokens.js';
 
 let authorization = '';
-import { startNode, type RunningProcess } from './support/process.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
+import { freePort, startNode, type RunningProcess } from './support/process.js';
 
 async function untilUp(baseUrl: string, gateway: RunningProcess): Promise<void> {
   const deadline = Date.now() + 20_000;

@@ -9,7 +9,7 @@ import { ALL_SCOPES, WsTestClient } from './support/gateway.js';
 const authHeaders = async () => ({
   authorization: `Bearer ${await signToken({ sub: 'ops', scope: ALL_SCOPES })}`,
 });
-import { startNode, type RunningProcess } from './support/process.js';
+import { freePort, startNode, type RunningProcess } from './support/process.js';
 
 // These tests run the built dist/ (npm test builds first), which also proves the ESM output boots.
 const running: RunningProcess[] = [];
@@ -181,7 +181,7 @@ describe('operator commands', () => {
 
   it('serve on a fresh directory generates a secret and prints an admin token and dashboard link', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'openclaw-fresh-'));
-    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const port = String(await freePort());
     const p = gatewayCli(['serve'], { OPENCLAW_PORT: port, OPENCLAW_LOG_LEVEL: 'warn' }, dir);
     const link = (await p.waitFor(/Open the dashboard: (\S+)/))[1];
     const url = new URL(link);

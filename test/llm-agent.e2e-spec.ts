@@ -7,26 +7,13 @@ import {
   textChunks,
   toolCallChunks,
 } from './support/openai-compatible-server.js';
-import { postRpc, startGateway, WsTestClient, type TestGateway } from './support/gateway.js';
+import { startGateway, WsTestClient, type TestGateway, rpcOver } from './support/gateway.js';
 
 describe('an LLM agent against an OpenAI-compatible provider', () => {
   let provider: FakeOpenAiServer;
   let gateway: TestGateway;
-  let seq = 0;
 
-  const rpc = async (method: string, params?: unknown) => {
-    const reply = await postRpc(
-      gateway.baseUrl,
-      { jsonrpc: '2.0', id: ++seq, method, params },
-      { headers: gateway.auth },
-    );
-    return reply.body as { result?: any; error?: { code: number; message: string; data?: any } };
-  };
-  const ok = async (method: string, params?: unknown) => {
-    const reply = await rpc(method, params);
-    if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
-    return reply.result;
-  };
+  const { rpc, ok } = rpcOver(() => gateway);
   const newSession = async (agentId = 'llm') =>
     (await ok('session.create', { agentId })).sessionKey as string;
   const history = async (sessionKey: string) =>

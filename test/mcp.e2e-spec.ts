@@ -11,7 +11,7 @@ import {
   textChunks,
   toolCallChunks,
 } from './support/openai-compatible-server.js';
-import { postRpc, startGateway, type TestGateway } from './support/gateway.js';
+import { startGateway, type TestGateway, rpcOver } from './support/gateway.js';
 
 const STDIO_SERVER = fileURLToPath(new URL('./fixtures/mcp-stdio-server.mjs', import.meta.url));
 
@@ -57,21 +57,8 @@ describe('tools from MCP servers', () => {
   let gateway: TestGateway;
   let httpServer: { url: string; close: () => Promise<void> };
   let provider: FakeOpenAiServer;
-  let seq = 0;
 
-  const rpc = async (method: string, params?: unknown) => {
-    const reply = await postRpc(
-      gateway.baseUrl,
-      { jsonrpc: '2.0', id: ++seq, method, params },
-      { headers: gateway.auth },
-    );
-    return reply.body as { result?: any; error?: { code: number; message: string; data?: any } };
-  };
-  const ok = async (method: string, params?: unknown) => {
-    const reply = await rpc(method, params);
-    if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
-    return reply.result;
-  };
+  const { rpc, ok } = rpcOver(() => gateway);
   const toolNames = async () =>
     ((await ok('tools.list', {})) as Array<{ name: string }>).map((tool) => tool.name);
   /** Polls tools.list until the predicate holds (the change comes from another process). */

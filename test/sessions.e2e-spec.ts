@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUrl, reportMissingPostgres, sqliteUrl } from './support/databases.js';
-import { postRpc, startGateway, WsTestClient, type TestGateway } from './support/gateway.js';
+import { startGateway, WsTestClient, type TestGateway, rpcOver } from './support/gateway.js';
 
 const postgresAvailable = (await postgresUrl()) !== undefined;
 if (!postgresAvailable) reportMissingPostgres('sessions e2e');
@@ -16,21 +16,8 @@ const longText = (words: number) => Array.from({ length: words }, (_, i) => `wor
 describe.each(engines)('sessions on $name', ({ url, skip }) => {
   describe.skipIf(skip)('', () => {
     let gateway: TestGateway;
-    let seq = 0;
 
-    const rpc = async (method: string, params?: unknown) => {
-      const reply = await postRpc(
-        gateway.baseUrl,
-        { jsonrpc: '2.0', id: ++seq, method, params },
-        { headers: gateway.auth },
-      );
-      return reply.body as { result?: any; error?: { code: number; message: string; data?: any } };
-    };
-    const ok = async (method: string, params?: unknown) => {
-      const reply = await rpc(method, params);
-      if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
-      return reply.result;
-    };
+    const { rpc, ok } = rpcOver(() => gateway);
     const newSession = async () => (await ok('session.create', {})).sessionKey as string;
     const history = async (sessionKey: string, afterSeq = 0) =>
       (await ok('session.history', { sessionKey, afterSeq, limit: 1000 })) as any[];

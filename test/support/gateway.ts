@@ -173,3 +173,34 @@ export class WsTestClient {
     waiters.forEach((wake) => wake());
   }
 }
+
+export interface RpcReply {
+  result?: any;
+  error?: { code: number; message: string; data?: any };
+}
+
+/**
+ * JSON-RPC over HTTP with the test gateway's token: `rpc` returns the reply, `ok` its result (and
+ * throws on an error). Takes a getter because suites boot their gateway in beforeAll.
+ */
+export function rpcOver(gateway: () => TestGateway): {
+  rpc: (method: string, params?: unknown) => Promise<RpcReply>;
+  ok: (method: string, params?: unknown) => Promise<any>;
+} {
+  let seq = 0;
+  const rpc = async (method: string, params?: unknown): Promise<RpcReply> => {
+    const { baseUrl, auth } = gateway();
+    const reply = await postRpc(
+      baseUrl,
+      { jsonrpc: '2.0', id: ++seq, method, params },
+      { headers: auth },
+    );
+    return reply.body as RpcReply;
+  };
+  const ok = async (method: string, params?: unknown): Promise<any> => {
+    const reply = await rpc(method, params);
+    if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
+    return reply.result;
+  };
+  return { rpc, ok };
+}

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
+import { freePort } from './process.js';
 
 /**
  * A Redis server for tests: `OPENCLAW_TEST_REDIS_URL` when set, else a throwaway
@@ -76,19 +77,4 @@ async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
