@@ -1,19 +1,16 @@
 import { Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentsModule } from '../src/agents/agents.module.js';
 import { GatewayErrorCode } from '../src/core/errors/gateway-error-code.js';
 import { GatewayException } from '../src/core/errors/gateway.exception.js';
-import { createGatewayApp } from '../src/gateway.factory.js';
 import {
   TOOL_RUN_RECORDER,
   type RecordedToolCall,
   type RecordedToolResult,
   type ToolRunRecorder,
 } from '../src/tools/tool-run-recorder.js';
-import { ToolsModule } from '../src/tools/tools.module.js';
-import { signToken, TEST_SECRET } from './support/auth-tokens.js';
-import { ALL_SCOPES } from './support/gateway.js';
+import { signToken } from './support/auth-tokens.js';
+import { ALL_SCOPES, startGateway } from './support/gateway.js';
 
 const token = signToken({ sub: 'test-user', scope: ALL_SCOPES });
 
@@ -23,21 +20,8 @@ describe('agents and tools over HTTP', () => {
   let nextId = 1;
 
   beforeAll(async () => {
-    app = await createGatewayApp({
-      configFile: false,
-      env: {},
-      config: {
-        gateway: { port: 0 },
-        database: { url: 'sqlite::memory:' },
-        auth: { jwt: { secret: TEST_SECRET } },
-        log: { level: 'warn' },
-      },
-      imports: [AgentsModule, ToolsModule],
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.getHttpServer().address();
-    if (!address || typeof address !== 'object') throw new Error('no address');
-    baseUrl = `http://127.0.0.1:${address.port}`;
+    const gateway = await startGateway({}, { imports: [] });
+    ({ app, baseUrl } = gateway);
   });
 
   afterAll(async () => {
@@ -209,21 +193,8 @@ describe('tools.execute with a session recorder', () => {
   let baseUrl: string;
 
   beforeAll(async () => {
-    app = await createGatewayApp({
-      configFile: false,
-      env: {},
-      config: {
-        gateway: { port: 0 },
-        database: { url: 'sqlite::memory:' },
-        auth: { jwt: { secret: TEST_SECRET } },
-        log: { level: 'warn' },
-      },
-      imports: [AgentsModule, ToolsModule, MemoryRecorderModule],
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.getHttpServer().address();
-    if (!address || typeof address !== 'object') throw new Error('no address');
-    baseUrl = `http://127.0.0.1:${address.port}`;
+    const gateway = await startGateway({}, { imports: [MemoryRecorderModule] });
+    ({ app, baseUrl } = gateway);
   });
 
   afterAll(async () => {
