@@ -136,7 +136,8 @@ describe('RpcClient', () => {
   it('notices a token expiring during the connection', async () => {
     const shortLived = await signToken(
       { sub: 'test-user', scope: ALL_SCOPES },
-      { exp: Math.floor(Date.now() / 1000) + 1 },
+      // At least two seconds away, so it cannot lapse before the socket opens.
+      { exp: Math.floor(Date.now() / 1000) + 3 },
     );
     const { client, states } = nodeClient(shortLived);
     await client.connect();

@@ -177,7 +177,8 @@ describe.skipIf(!available && !process.env.CI)('the dashboard in a browser', () 
   it('tells the user when the token expires', async () => {
     const shortLived = await signToken(
       { sub: 'test-user', scope: ALL_SCOPES },
-      { exp: Math.floor(Date.now() / 1000) + 2 },
+      // Long enough for a slow CI machine to load the page and open the socket first.
+      { exp: Math.floor(Date.now() / 1000) + 5 },
     );
     const fresh = await context.newPage();
     await fresh.goto(`${gateway.baseUrl}/#token=${shortLived}`);
