@@ -232,6 +232,38 @@ describe('JwtAuthGuard over HTTP and WebSocket (HS256)', () => {
     }
   });
 
+  it('stops accepting an HTTP token at its expiry, though it was accepted (and remembered) before', async () => {
+    const exp = now() + 2;
+    const token = await valid({}, { exp });
+    const first = await postRpc(gateway.baseUrl, whoami, { headers: bearer(token) });
+    expect(first.body.result.subject).toBe('alice');
+    // Waiting out the token's lifetime is the event under test (clockTolerance is 0 here).
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    const later = await postRpc(gateway.baseUrl, whoami, { headers: bearer(token) });
+    expect(later.status).toBe(401);
+    expect(later.body.error).toMatchObject({ code: -32001 });
+    expect(later.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  it('refuses a forged payload carrying the signature of a token it has just accepted', async () => {
+    const good = await valid();
+    expect((await postRpc(gateway.baseUrl, whoami, { headers: bearer(good) })).status).toBe(200);
+    const [header, , signature] = good.split('.');
+    const admin = Buffer.from(
+      JSON.stringify({
+        sub: 'mallory',
+        scope: 'admin',
+        iss: ISSUER,
+        aud: AUDIENCE,
+        exp: now() + 600,
+      }),
+    ).toString('base64url');
+    const forgedReply = await postRpc(gateway.baseUrl, whoami, {
+      headers: bearer(`${header}.${admin}.${signature}`),
+    });
+    expect(forgedReply.status).toBe(401);
+  });
+
   it('refuses calls once a WebSocket token expires and closes the connection with 4001', async () => {
     const exp = now() + 2;
     const token = await valid({}, { exp });

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { webcrypto } from 'node:crypto';
 import {
   createRemoteJWKSet,
   decodeProtectedHeader,
@@ -15,6 +16,7 @@ import type { Caller } from './caller.js';
 import { MAX_CREDENTIAL_LENGTH } from './bearer-token.js';
 import { InvalidTokenError } from './invalid-token.error.js';
 import { scopesFromClaims } from './token-scopes.js';
+import { VerifiedTokenCache } from './verified-token.cache.js';
 
 /** Three base64url segments, none empty: a stripped signature is not a JWT here. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -28,6 +30,9 @@ const ACCESS_TOKEN_TYPES = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
 /** Payload `typ` values identity providers put in access tokens (Keycloak: "Bearer"). */
 const ACCESS_PAYLOAD_TYPES = new Set(['bearer', 'access', 'at+jwt', 'jwt']);
 
+/** How long an identity provider's verified token is trusted before its key is looked at again. */
+const JWKS_TOKEN_CACHE_MS = 60_000;
+
 /**
  * Verifies access tokens: HS256 with the gateway's secret, or RS256/ES256 with the configured
  * JWKS. The algorithm picks the key, and each key accepts exactly its own algorithms, so
@@ -39,6 +44,9 @@ const ACCESS_PAYLOAD_TYPES = new Set(['bearer', 'access', 'at+jwt', 'jwt']);
 export class AccessTokenVerifier {
   private readonly logger = new Logger('Auth');
   private readonly jwks?: JWTVerifyGetKey;
+  private readonly verified = new VerifiedTokenCache();
+  /** Imported once: handing jose raw bytes makes it import the key again on every call. */
+  private hmacKey?: Promise<webcrypto.CryptoKey>;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -59,6 +67,8 @@ export class AccessTokenVerifier {
   async verify(token: string): Promise<Caller> {
     if (token.length > MAX_CREDENTIAL_LENGTH) throw InvalidTokenError.invalid('token too large');
     if (!COMPACT_JWS.test(token)) throw InvalidTokenError.invalid('not a compact JWS');
+    const known = this.verified.get(token);
+    if (known) return known;
     let header: ProtectedHeaderParameters;
     try {
       header = decodeProtectedHeader(token);
@@ -86,7 +96,7 @@ export class AccessTokenVerifier {
       const jwks = fromJwks ? this.jwks : undefined;
       ({ payload } = jwks
         ? await jwtVerify(token, jwks, options)
-        : await jwtVerify(token, this.secrets.jwtKey, options));
+        : await jwtVerify(token, await this.secretKey(), options));
     } catch (err) {
       throw this.refusal(err);
     }
@@ -111,12 +121,30 @@ export class AccessTokenVerifier {
         : typeof payload.azp === 'string'
           ? payload.azp
           : undefined;
-    return {
+    const expiresAt = payload.exp! * 1000;
+    const caller: Caller = {
       subject: payload.sub,
       scopes,
       ...(clientId !== undefined ? { clientId } : {}),
-      expiresAt: payload.exp! * 1000,
+      expiresAt,
     };
+    this.verified.set(
+      token,
+      caller,
+      fromJwks ? Math.min(expiresAt, Date.now() + JWKS_TOKEN_CACHE_MS) : expiresAt,
+    );
+    return caller;
+  }
+
+  private secretKey(): Promise<webcrypto.CryptoKey> {
+    this.hmacKey ??= webcrypto.subtle.importKey(
+      'raw',
+      this.secrets.jwtKey,
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
+    return this.hmacKey;
   }
 
   private refusal(err: unknown): InvalidTokenError {
