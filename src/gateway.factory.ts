@@ -69,6 +69,16 @@ export async function configureGatewayApp(app: NestFastifyApplication): Promise<
     // TLS is terminated in front of the gateway; HSTS belongs there.
     strictTransportSecurity: false,
   });
+  // /rpc skips helmet (see RpcController); its replies, refusals included, carry session data.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      if (request.routeOptions.url === '/rpc') {
+        void reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+      }
+      done();
+    });
 }
 
 /**

@@ -32,6 +32,21 @@ describe('the dashboard served at /', () => {
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
   });
 
+  it('gives /rpc replies the API headers (no sniffing, no caching) instead of page policies', async () => {
+    const reply = await postRpc(
+      gateway.baseUrl,
+      { jsonrpc: '2.0', id: 1, method: 'agent.list', params: {} },
+      { headers: gateway.auth },
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(reply.headers.get('cache-control')).toBe('no-store');
+    expect(reply.headers.get('content-security-policy')).toBeNull();
+    const refused = await postRpc(gateway.baseUrl, { jsonrpc: '2.0', id: 1, method: 'agent.list' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('answers a client-side route with index.html (history mode)', async () => {
     const response = await fetch(`${gateway.baseUrl}/chat`);
     expect(response.status).toBe(200);

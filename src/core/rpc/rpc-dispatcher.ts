@@ -153,7 +153,10 @@ export class RpcDispatcher {
       correlationId,
       connection: origin.connection,
       isNotification,
-      signal: origin.signal,
+      // Read lazily: creating an AbortSignal costs more than most calls, and few calls look.
+      get signal() {
+        return origin.signal;
+      },
       responseHeaders,
     };
     const startedAt = performance.now();

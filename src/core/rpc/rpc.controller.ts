@@ -1,4 +1,5 @@
 import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RpcDispatcher } from './rpc-dispatcher.js';
 import type { JsonRpcResponse } from './json-rpc.types.js';
@@ -17,6 +18,9 @@ export class RpcController {
 
   @Post('rpc')
   @HttpCode(200)
+  // Helmet's page headers (CSP, framing) mean nothing on a JSON reply, and @fastify/helmet
+  // rebuilds its middleware on every request; configureGatewayApp sets the API's own headers.
+  @RouteConfig({ helmet: { skipRoute: true } })
   async handle(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const contentType = request.headers['content-type'] ?? '';
     if (!/^application\/(json|json-rpc)\s*(;|$)/i.test(contentType)) {
@@ -44,7 +48,10 @@ export class RpcController {
         ip: clientIp(request.ip, request.headers, this.config.gateway.trustedProxies),
         headers: request.headers,
         correlationId: requestCorrelationId(request),
-        signal: controller.signal,
+        // Lazy: Node creates the signal on first read, and most calls never read it.
+        get signal() {
+          return controller.signal;
+        },
       });
       for (const [name, value] of responseHeaders) void reply.header(name, value);
       if (response === undefined) {
