@@ -44,6 +44,31 @@ describe('fairness between WebSocket clients', () => {
     polite.close();
   });
 
+  it('answers another client between rounds of a flood of calls that never wait on I/O', async () => {
+    const flooder = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
+    const polite = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
+    // get_data resolves without I/O: a backlog started from finished calls' continuations would
+    // run as one chain of microtasks and read no other socket until it was gone.
+    for (let i = 0; i < FLOOD; i++) {
+      flooder.socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'get_data', id: i }));
+    }
+    await flooder.next(() => true);
+
+    const overtaken: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const before = flooder.frames.length;
+      expect(await polite.call('get_data', undefined, `p${i}`)).toMatchObject({
+        result: ['hello', 5],
+      });
+      overtaken.push(flooder.frames.length - before);
+    }
+    // Each polite call waits for a round or two of the flooder's in-flight budget, not its backlog.
+    expect(Math.max(...overtaken)).toBeLessThanOrEqual(MAX_IN_FLIGHT * 8);
+    expect(flooder.frames.length).toBeLessThan(FLOOD);
+    flooder.close();
+    polite.close();
+  });
+
   it('closes a client that does not read its replies once its send buffer passes the cap', async () => {
     const slow = await startGateway(
       { ws: { maxBufferedBytes: 64 * 1024, maxInFlight: 1000 } },

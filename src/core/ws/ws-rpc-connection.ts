@@ -20,6 +20,8 @@ export class WsRpcConnection implements RpcConnection {
   inFlight = 0;
   /** Frames read but not yet started because the connection is at its in-flight bound. */
   readonly pending: string[] = [];
+  /** A turn of the event loop is booked to start pending frames. */
+  pendingScheduled = false;
   /** Set by closeAfterReply: the gateway closes with it after sending the current reply. */
   closing?: { code: number; reason: string };
 
