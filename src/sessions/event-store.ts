@@ -257,8 +257,10 @@ export class EventStore implements OnModuleDestroy {
   }
 
   private async drain(): Promise<void> {
-    // Yield once so that calls made in the same tick share the first transaction.
-    await Promise.resolve();
+    // Let this turn of the event loop finish first, so that calls arriving in it (other sockets'
+    // requests read in the same poll) share the first transaction. SQLite commits block the
+    // thread, so nothing can queue up behind a commit in flight the way it does on PostgreSQL.
+    await new Promise((resolve) => setImmediate(resolve));
     for (;;) {
       if (this.pending.length === 0) {
         // Checked and cleared in one synchronous step, so a call enqueued later starts a new drain.

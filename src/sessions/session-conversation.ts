@@ -8,7 +8,17 @@ import type { StoredEvent } from './session.types.js';
  * (`tools.execute`, without a messageId) are not the agent's and are left out.
  */
 export function rebuildConversation(events: readonly StoredEvent[]): ConversationMessage[] {
-  const messages: ConversationMessage[] = [];
+  return extendConversation([], events);
+}
+
+/**
+ * Folds events that follow `messages` into it, in place: the log is append-only, so a
+ * conversation rebuilt up to some seq stays valid and only later events need reading.
+ */
+export function extendConversation(
+  messages: ConversationMessage[],
+  events: readonly StoredEvent[],
+): ConversationMessage[] {
   for (const { type, data } of events) {
     switch (type) {
       case 'message.user':

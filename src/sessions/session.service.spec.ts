@@ -2,11 +2,18 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteUrl } from '../../test/support/databases.js';
 import { AgentRegistry } from '../agents/agent.registry.js';
-import type { Agent, AgentEvent, AgentRunInput } from '../agents/agent.types.js';
+import type {
+  Agent,
+  AgentEvent,
+  AgentRunInput,
+  ConversationMessage,
+} from '../agents/agent.types.js';
 import type { Caller } from '../core/auth/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { DatabaseModule } from '../core/database/database.module.js';
 import { EVENT_BUS, type BusMessage, type EventBus } from '../core/events/event-bus.js';
+import { EventStore } from './event-store.js';
+import { rebuildConversation } from './session-conversation.js';
 import { SessionService } from './session.service.js';
 import { SessionsModule } from './sessions.module.js';
 
@@ -35,10 +42,27 @@ class CountingAgent implements Agent {
   }
 }
 
+/** Remembers the conversation of each run and answers "ok". */
+class RecordingAgent implements Agent {
+  readonly id = 'recording';
+  readonly name = 'Recording';
+  readonly description = 'test agent';
+  readonly provider = 'test';
+  readonly seen: ConversationMessage[][] = [];
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async *run(input: AgentRunInput): AsyncGenerator<AgentEvent> {
+    this.seen.push(structuredClone(input.messages));
+    // Agents may do what they like with their copy; the next turn must not notice.
+    input.messages.splice(0, input.messages.length);
+    yield { type: 'finish', content: 'ok', finishReason: 'stop' };
+  }
+}
+
 describe('SessionService on SQLite', () => {
   let moduleRef: TestingModule;
   let service: SessionService;
   const published: Array<{ topic: string; message: BusMessage }> = [];
+  const recording = new RecordingAgent();
 
   beforeAll(async () => {
     const config = Object.assign(new GatewayConfig(), {});
@@ -57,6 +81,7 @@ describe('SessionService on SQLite', () => {
     }).compile();
     await moduleRef.init();
     moduleRef.get(AgentRegistry).register(new CountingAgent());
+    moduleRef.get(AgentRegistry).register(recording);
     moduleRef
       .get<EventBus>(EVENT_BUS)
       .subscribe('*', (message, topic) => published.push({ topic, message }));
@@ -99,6 +124,34 @@ describe('SessionService on SQLite', () => {
       'agent.error',
       'message.user',
       'message.agent',
+    ]);
+  });
+
+  it('gives each turn the whole conversation, including events another instance appended', async () => {
+    const { sessionKey } = await service.create(alice, { agentId: 'recording' });
+    await service.message(alice, { sessionKey, content: 'one' });
+    await service.message(alice, { sessionKey, content: 'two' });
+    // What another gateway instance sharing the database would have written meanwhile.
+    await moduleRef.get(EventStore).append(sessionKey, [
+      { type: 'message.user', data: { messageId: 'elsewhere', content: 'three' } },
+      { type: 'message.agent', data: { messageId: 'elsewhere', content: 'done there' } },
+    ]);
+    await service.message(alice, { sessionKey, content: 'four' });
+
+    const last = recording.seen.length - 1;
+    const log = (await service.history(alice, { sessionKey, limit: 1000 })).map((event) => ({
+      ...event,
+      sessionKey,
+      idempotencyKey: null,
+    }));
+    // The turn of "four" saw the log up to and including its own message.
+    const upToFour = log.slice(0, log.findIndex((e) => e.data.content === 'four') + 1);
+    expect(recording.seen[last]).toEqual(rebuildConversation(upToFour));
+    expect(recording.seen[last].filter((m) => m.role === 'user').map((m) => m.content)).toEqual([
+      'one',
+      'two',
+      'three',
+      'four',
     ]);
   });
 

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AgentFailedException } from '../agents/agent.exception.js';
 import { AgentRegistry } from '../agents/agent.registry.js';
-import type { AgentRunInput, ToolCall } from '../agents/agent.types.js';
+import type { AgentRunInput, ConversationMessage, ToolCall } from '../agents/agent.types.js';
 import { ADMIN_SCOPE, type Caller } from '../core/auth/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
@@ -17,7 +17,8 @@ import type {
   SessionKeyResult,
   SessionSummary,
 } from './session-api.types.js';
-import { rebuildConversation } from './session-conversation.js';
+import { ConversationCache, messageChars } from './conversation.cache.js';
+import { extendConversation } from './session-conversation.js';
 import type { SessionCreateParams } from './session-create.params.js';
 import type { SessionEndParams } from './session-end.params.js';
 import { SessionEventsPublisher } from './session-events.publisher.js';
@@ -53,6 +54,7 @@ export class SessionService implements OnModuleDestroy {
   private readonly pending = new Map<string, PendingMessage>();
   /** Aborts the running turn of a session (the session ended, or the gateway stops). */
   private readonly running = new Map<string, AbortController>();
+  private readonly conversations = new ConversationCache();
 
   constructor(
     private readonly store: EventStore,
@@ -319,7 +321,7 @@ export class SessionService implements OnModuleDestroy {
       const allowed = agent.tools;
       const input: AgentRunInput = {
         sessionKey,
-        messages: rebuildConversation(await this.fullLog(sessionKey)),
+        messages: await this.conversation(sessionKey),
         tools: this.tools
           .list()
           .filter((tool) => allowed === undefined || allowed.includes(tool.name)),
@@ -386,13 +388,26 @@ export class SessionService implements OnModuleDestroy {
     }
   }
 
-  private async fullLog(sessionKey: string): Promise<StoredEvent[]> {
-    const events: StoredEvent[] = [];
+  /** The conversation so far: the cached one extended by the events after it, or rebuilt. */
+  private async conversation(sessionKey: string): Promise<ConversationMessage[]> {
+    const conversation = this.conversations.take(sessionKey) ?? {
+      lastSeq: 0,
+      messages: [],
+      chars: 0,
+    };
     for (;;) {
-      const page = await this.store.history(sessionKey, events.at(-1)?.seq ?? 0, PAGE);
-      events.push(...page);
-      if (page.length < PAGE) return events;
+      const page = await this.store.history(sessionKey, conversation.lastSeq, PAGE);
+      const before = conversation.messages.length;
+      extendConversation(conversation.messages, page);
+      for (let i = before; i < conversation.messages.length; i++) {
+        conversation.chars += messageChars(conversation.messages[i]);
+      }
+      conversation.lastSeq = page.at(-1)?.seq ?? conversation.lastSeq;
+      if (page.length < PAGE) break;
     }
+    this.conversations.put(sessionKey, conversation);
+    // The agent gets its own array; the cached one keeps growing with the log.
+    return [...conversation.messages];
   }
 }
 
