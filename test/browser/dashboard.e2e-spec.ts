@@ -81,8 +81,13 @@ describe.skipIf(!available && !process.env.CI)('the dashboard in a browser', () 
     await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
     expect(page.url()).toBe(`${gateway.baseUrl}/`);
     expect(await page.evaluate(() => sessionStorage.getItem('openclaw.token'))).toBe(gateway.token);
-    await page.locator('[data-test=status]').waitFor();
-    await expect(page.locator('[data-test=status]').textContent()).resolves.toContain('uptime');
+    const status = page.locator('[data-test=status]');
+    await status.waitFor();
+    expect(await status.textContent()).toMatch(/Uptime\s*\d+s/);
+    expect(await status.textContent()).toContain('serving');
+    // The agents' live states, and the calls the dashboard itself made, counted per method.
+    await page.locator('[data-test=agent]', { hasText: 'idle' }).first().waitFor();
+    await page.locator('[data-test=calls] th', { hasText: 'agent.list' }).waitFor();
     await shot('overview');
   });
 
