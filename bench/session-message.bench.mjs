@@ -1,0 +1,153 @@
+// session.message throughput on the embedded default (file SQLite, WAL, synchronous=FULL): every
+// acknowledged turn is two durable events and an agent run. The floor is bare Fastify committing
+// the same two rows in one transaction per call. Afterwards the log is read back to check that
+// every acknowledged turn is stored once, in contiguous seq order.
+import { Agent, request } from 'node:http';
+import {
+  SECONDS,
+  atLeast,
+  printReport,
+  report,
+  startFloor,
+  startGateway,
+  token,
+} from './support.mjs';
+
+const SESSIONS = 32;
+
+function post(agent, url, body, headers) {
+  return new Promise((done, fail) => {
+    const payload = JSON.stringify(body);
+    const call = request(
+      url,
+      {
+        agent,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          ...headers,
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => {
+          const reply = JSON.parse(text);
+          if (reply.error) fail(new Error(JSON.stringify(reply.error)));
+          else done(reply.result);
+        });
+      },
+    );
+    call.on('error', fail);
+    call.end(payload);
+  });
+}
+
+/** One worker per session, each sending its next message as soon as the last is answered. */
+async function drive(url, method, sessionKeys, headers) {
+  const agent = new Agent({ keepAlive: true, maxSockets: sessionKeys.length });
+  const until = Date.now() + SECONDS * 1000;
+  const started = Date.now();
+  const latencies = [];
+  const perSecond = [];
+  const turns = await Promise.all(
+    sessionKeys.map(async (sessionKey) => {
+      let count = 0;
+      while (Date.now() < until) {
+        const sent = performance.now();
+        await post(
+          agent,
+          url,
+          {
+            jsonrpc: '2.0',
+            id: count,
+            method,
+            params: { sessionKey, content: `message ${count} of a benchmark turn` },
+          },
+          headers,
+        );
+        latencies.push(performance.now() - sent);
+        const second = Math.floor((Date.now() - started) / 1000);
+        perSecond[second] = (perSecond[second] ?? 0) + 1;
+        count++;
+      }
+      return count;
+    }),
+  );
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    turns,
+    rate: turns.reduce((sum, n) => sum + n, 0) / ((Date.now() - started) / 1000),
+    p99: latencies[Math.floor(latencies.length * 0.99)],
+    perSecond: perSecond.slice(0, SECONDS),
+  };
+}
+
+const floor = await startFloor({ database: true });
+const floorKeys = Array.from({ length: SESSIONS }, (_, i) => `floor-${i}`);
+const floorResult = await drive(`${floor.baseUrl}/append`, 'append', floorKeys);
+await floor.close();
+
+const gateway = await startGateway({
+  rateLimit: {
+    client: { limit: 1_000_000_000, ttl: '1h' },
+    session: { limit: 1_000_000_000, ttl: '1h' },
+  },
+});
+const headers = { authorization: `Bearer ${await token()}` };
+const agent = new Agent({ keepAlive: true });
+const rpc = (method, params) =>
+  post(agent, `${gateway.baseUrl}/rpc`, { jsonrpc: '2.0', id: 1, method, params }, headers);
+const sessionKeys = [];
+for (let i = 0; i < SESSIONS; i++) sessionKeys.push((await rpc('session.create', {})).sessionKey);
+const gatewayResult = await drive(
+  `${gateway.baseUrl}/rpc`,
+  'session.message',
+  sessionKeys,
+  headers,
+);
+
+// Read every log back: session.created plus two events per acknowledged turn, seq 1..n.
+for (const [i, sessionKey] of sessionKeys.entries()) {
+  const events = [];
+  for (;;) {
+    const page = await rpc('session.history', { sessionKey, afterSeq: events.length, limit: 1000 });
+    events.push(...page);
+    if (page.length < 1000) break;
+  }
+  const expected = 1 + 2 * gatewayResult.turns[i];
+  if (events.length !== expected || events.some((event, at) => event.seq !== at + 1)) {
+    throw new Error(`session ${sessionKey}: ${events.length} events, expected ${expected}`);
+  }
+}
+agent.destroy();
+await gateway.close();
+
+report(
+  `floor: Fastify + one SQLite commit per turn, ${SESSIONS} sessions`,
+  floorResult.rate,
+  'turns/s',
+);
+report('floor p99 latency', floorResult.p99, 'ms');
+report('gateway: session.message, echo agent', gatewayResult.rate, 'turns/s');
+report('gateway: durable events appended', gatewayResult.rate * 2, 'events/s');
+report('gateway p99 latency', gatewayResult.p99, 'ms');
+report(
+  'gateway / floor',
+  (gatewayResult.rate / floorResult.rate) * 100,
+  '%',
+  atLeast(25, '>= 25%'),
+);
+// Sessions grow all through the run; a turn must not cost more as its session gets longer.
+const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
+const { perSecond } = gatewayResult;
+report(
+  'gateway turns, last 3 s / seconds 2-4 (cost flat in session length)',
+  (mean(perSecond.slice(-3)) / mean(perSecond.slice(1, 4))) * 100,
+  '%',
+  atLeast(80, '>= 80%'),
+);
+printReport('session.message (every turn durable, log verified afterwards)');

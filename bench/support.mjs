@@ -1,0 +1,175 @@
+// Shared pieces of the benchmarks: servers in child processes (so the load generator in this
+// process never shares an event loop with what it measures), load runs, and the report.
+import autocannon from 'autocannon';
+import { SignJWT } from 'jose';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const SECRET = 'bench-secret-of-at-least-thirty-two-bytes!';
+export const ALL_SCOPES = 'sessions:read sessions:write agents:read tools:read tools:execute admin';
+
+/** Seconds each measured run lasts; `BENCH_SECONDS=3` for a quick look. */
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+
+export function freePort() {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
+export async function token(sub = 'bench') {
+  return new SignJWT({ sub, scope: ALL_SCOPES })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+async function waitForHealth(baseUrl, child) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(`${baseUrl}/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${baseUrl} did not become healthy`);
+}
+
+function stop(child) {
+  return new Promise((done) => {
+    if (child.exitCode !== null) return done();
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Starts the built gateway (`dist/main.js serve`) as users run it: file-backed SQLite in a
+ * temporary data directory, info-level logs, with the given openclaw.json.
+ */
+export async function startGateway(config = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'openclaw-bench-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'openclaw.json'), JSON.stringify(config));
+  // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/main.js'), 'serve'], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      OPENCLAW_PORT: String(port),
+      OPENCLAW_JWT_SECRET: SECRET,
+      OPENCLAW_DATABASE_URL: `sqlite:${join(dir, 'openclaw.db')}`,
+      OPENCLAW_CONFIG: join(dir, 'openclaw.json'),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitForHealth(baseUrl, child);
+  return {
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    dir,
+    async close() {
+      await stop(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts a floor: bare Fastify and ws answering JSON-RPC with no gateway in between, or with
+ * `nest: true` the same call through a bare Nest application.
+ */
+export async function startFloor({ database = false, nest = false } = {}) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'openclaw-floor-'));
+  const script = nest ? 'bench/nest-floor-server.mjs' : 'bench/floor-server.mjs';
+  const args = [join(ROOT, script), String(port)];
+  if (database) args.push(join(dir, 'floor.db'));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitForHealth(baseUrl, child);
+  return {
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    async close() {
+      await stop(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Runs autocannon and returns requests per second overall and per second of the run, latency
+ * percentiles and every non-2xx or JSON-RPC error seen (a benchmark of errors measures nothing).
+ */
+export async function load(options) {
+  const perSecond = [];
+  let count = 0;
+  const instance = autocannon({ connections: 32, duration: SECONDS, ...options });
+  const ticker = setInterval(() => {
+    perSecond.push(count);
+    count = 0;
+  }, 1000);
+  instance.on('response', () => count++);
+  const result = await instance;
+  clearInterval(ticker);
+  return {
+    rps: result.requests.average,
+    total: result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    perSecond,
+  };
+}
+
+const rows = [];
+
+/** Records a figure; `target` (optional) is checked and makes the run fail when missed. */
+export function report(name, value, unit, target) {
+  const met = target ? target.check(value) : undefined;
+  rows.push({ name, value, unit, target: target?.label ?? '', met });
+}
+
+export const atLeast = (minimum, label = `>= ${minimum}`) => ({
+  label,
+  check: (value) => value >= minimum,
+});
+
+export const atMost = (maximum, label = `<= ${maximum}`) => ({
+  label,
+  check: (value) => value <= maximum,
+});
+
+/** Prints the table and sets the exit code from the targets. */
+export function printReport(title) {
+  const format = (value) =>
+    typeof value === 'number' ? value.toLocaleString('en-US', { maximumFractionDigits: 2 }) : value;
+  console.log(`\n${title} (${SECONDS} s per run, node ${process.version})`);
+  for (const row of rows) {
+    const verdict = row.met === undefined ? '' : row.met ? '  ok' : '  MISSED';
+    console.log(
+      `  ${row.name.padEnd(52)} ${format(row.value).padStart(12)} ${row.unit.padEnd(8)} ${row.target}${verdict}`,
+    );
+  }
+  if (rows.some((row) => row.met === false)) process.exitCode = 1;
+  rows.length = 0;
+}
