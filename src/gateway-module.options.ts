@@ -18,12 +18,21 @@ export interface GatewayModuleOptions {
   rateLimit?: RateLimitModuleOptions;
   /** Nest modules that extend the gateway (their @RpcMethod providers are discovered). */
   imports?: ModuleMetadata['imports'];
+  /**
+   * Serve the dashboard at `/` with its history-mode catch-all (default: true). A host app that
+   * serves its own pages turns it off, or passes the built bundle's directory.
+   */
+  dashboard?: DashboardOption;
 }
+
+export type DashboardOption = boolean | { rootPath: string };
 
 export const GATEWAY_MODULE_OPTIONS = Symbol('openclaw:gateway-module-options');
 
 export interface GatewayModuleAsyncOptions {
   imports?: ModuleMetadata['imports'];
+  /** As in GatewayModuleOptions; given here because modules are chosen before the factory runs. */
+  dashboard?: DashboardOption;
   inject?: Array<string | symbol | (abstract new (...args: never[]) => unknown)>;
   useFactory: (...args: never[]) => GatewayModuleOptions | Promise<GatewayModuleOptions>;
 }

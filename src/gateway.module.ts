@@ -18,6 +18,7 @@ import { ToolsModule } from './tools/tools.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import {
   GATEWAY_MODULE_OPTIONS,
+  type DashboardOption,
   type GatewayModuleAsyncOptions,
   type GatewayModuleOptions,
 } from './gateway-module.options.js';
@@ -48,6 +49,8 @@ export class GatewayModule {
     return GatewayModule.build(
       [{ provide: GATEWAY_MODULE_OPTIONS, useValue: options }],
       options.imports,
+      [],
+      options.dashboard,
     );
   }
 
@@ -62,6 +65,7 @@ export class GatewayModule {
       ],
       [],
       options.imports,
+      options.dashboard,
     );
   }
 
@@ -69,6 +73,7 @@ export class GatewayModule {
     optionsProviders: Provider[],
     extensions: GatewayModuleOptions['imports'] = [],
     optionImports: GatewayModuleAsyncOptions['imports'] = [],
+    dashboard: DashboardOption = true,
   ): DynamicModule {
     const configModule: DynamicModule = {
       module: ConfigModule,
@@ -109,7 +114,9 @@ export class GatewayModule {
         AgentsModule,
         ToolsModule,
         SessionsModule,
-        DashboardModule.forRoot(),
+        ...(dashboard === false
+          ? []
+          : [DashboardModule.forRoot(dashboard === true ? undefined : dashboard.rootPath)]),
         ...extensions,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -3,7 +3,11 @@ export { GatewayModule } from './gateway.module.js';
 export { GatewayBuilder } from './gateway.builder.js';
 export { createGatewayApp, configureGatewayApp, shutdownGatewayApp } from './gateway.factory.js';
 export { listenGateway } from './serve.js';
-export type { GatewayModuleOptions, GatewayModuleAsyncOptions } from './gateway-module.options.js';
+export type {
+  DashboardOption,
+  GatewayModuleOptions,
+  GatewayModuleAsyncOptions,
+} from './gateway-module.options.js';
 export { loadConfig, type GatewayConfigInput } from './core/config/config.loader.js';
 export { GatewayConfig } from './core/config/gateway-config.js';
 export { ConfigValidationError } from './core/config/config-validation.error.js';

@@ -34,6 +34,8 @@ class HostController {
         auth: { jwt: { secret: TEST_SECRET } },
         log: { level: 'warn' },
       },
+      // The host serves its own pages; the dashboard's catch-all would answer its 404s.
+      dashboard: false,
       auth: {
         authenticate: ({ headers }) => {
           const key = headers['x-api-key'];
@@ -64,6 +66,14 @@ afterAll(() => app?.close());
 describe('a host app that brings its own authentication', () => {
   it('serves its own routes beside the gateway’s', async () => {
     expect(await (await fetch(`${baseUrl}/host/ping`)).json()).toEqual({ apiKey: false });
+  });
+
+  it('leaves the host’s unknown paths to its own 404 when the dashboard is off', async () => {
+    for (const path of ['/', '/chat', '/host/nope']) {
+      const response = await fetch(`${baseUrl}${path}`);
+      expect(response.status, path).toBe(404);
+      expect(await response.text(), path).not.toContain('<div id="app">');
+    }
   });
 
   it('has the gateway trust the host’s caller, scopes included', async () => {
