@@ -16,7 +16,9 @@ import { startGateway, type TestGateway, rpcOver } from './support/gateway.js';
 const STDIO_SERVER = fileURLToPath(new URL('./fixtures/mcp-stdio-server.mjs', import.meta.url));
 
 /** A streamable HTTP MCP server, stateless: a fresh server and transport per request. */
-async function startHttpMcpServer(): Promise<{ url: string; close: () => Promise<void> }> {
+async function startHttpMcpServer(
+  port = 0,
+): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   const http: Server = createServer((req, res) => {
     if (req.headers['x-test-key'] !== 'sesame') {
       res.writeHead(401).end();
@@ -43,9 +45,11 @@ async function startHttpMcpServer(): Promise<{ url: string; close: () => Promise
     });
     void server.connect(transport).then(() => transport.handleRequest(req, res));
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
+  const bound = (http.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    url: `http://127.0.0.1:${bound}/mcp`,
+    port: bound,
     close: async () => {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
@@ -55,7 +59,7 @@ async function startHttpMcpServer(): Promise<{ url: string; close: () => Promise
 
 describe('tools from MCP servers', () => {
   let gateway: TestGateway;
-  let httpServer: { url: string; close: () => Promise<void> };
+  let httpServer: Awaited<ReturnType<typeof startHttpMcpServer>>;
   let provider: FakeOpenAiServer;
 
   const { rpc, ok } = rpcOver(() => gateway);
@@ -177,10 +181,55 @@ describe('tools from MCP servers', () => {
   });
 });
 
+describe('an MCP server over HTTP that dies without a word', () => {
+  it('is noticed by its missed pings, its tools withdrawn, and reconnected when it returns', async () => {
+    let server = await startHttpMcpServer();
+    const gateway = await startGateway({
+      mcpServers: {
+        flaky: { url: server.url, headers: { 'x-test-key': 'sesame' }, pingInterval: '200ms' },
+      },
+    });
+    const { ok, rpc } = rpcOver(() => gateway);
+    const names = async () =>
+      ((await ok('tools.list', {})) as Array<{ name: string }>).map((tool) => tool.name);
+    const waitFor = async (predicate: (list: string[]) => boolean) => {
+      const deadline = Date.now() + 15_000;
+      while (!predicate(await names())) {
+        if (Date.now() > deadline)
+          throw new Error(`tools never matched: ${(await names()).join(', ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    try {
+      expect(await names()).toContain('flaky.add');
+      // Streamable HTTP keeps no connection open: nothing but a ping can tell it is gone.
+      await server.close();
+      await waitFor((list) => !list.includes('flaky.add'));
+      expect(
+        (await rpc('tools.execute', { name: 'flaky.add', arguments: { a: 1, b: 1 } })).error,
+      ).toMatchObject({ code: -32004 });
+
+      server = await startHttpMcpServer(server.port);
+      await waitFor((list) => list.includes('flaky.add'));
+      expect(
+        await ok('tools.execute', { name: 'flaky.add', arguments: { a: 1, b: 1 } }),
+      ).toMatchObject({ structuredContent: { sum: 2 } });
+    } finally {
+      await gateway.close();
+      await server.close();
+    }
+  });
+});
+
 describe('MCP configuration', () => {
   it('refuses to boot with an invalid server, naming the key', async () => {
     await expect(startGateway({ mcpServers: { broken: { args: ['x'] } } })).rejects.toThrow(
       /mcpServers\.broken\.command/,
     );
+    await expect(
+      startGateway({
+        mcpServers: { slow: { url: 'http://127.0.0.1:1/mcp', pingInterval: 'often' } },
+      }),
+    ).rejects.toThrow(/mcpServers\.slow\.pingInterval/);
   });
 });

@@ -1,16 +1,19 @@
-import { plainToInstance } from 'class-transformer';
+import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsArray,
+  IsInt,
   IsObject,
   IsOptional,
   IsString,
   Matches,
+  Min,
   MinLength,
   ValidateIf,
   validateSync,
   type ValidationError,
 } from 'class-validator';
 import { ConfigValidationError } from '../core/config/config-validation.error.js';
+import { parseDuration } from '../core/config/duration.js';
 
 const SERVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -42,6 +45,19 @@ export class McpServerConfig {
   @IsOptional()
   @IsObject()
   headers?: Record<string, string>;
+
+  /**
+   * How often the server is pinged (default 15 s; 0 turns it off). A server that does not answer
+   * is dropped and reconnected: a dead HTTP server sends no close event, and a hung stdio one
+   * neither.
+   */
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => parseDuration(value) ?? value, {
+    toClassOnly: true,
+  })
+  @IsInt({ message: '$property must be a duration such as "15s" or milliseconds' })
+  @Min(0, { message: '$property must be a duration such as "15s" or milliseconds' })
+  pingInterval?: number;
 }
 
 export interface NamedMcpServerConfig {

@@ -22,6 +22,9 @@ import type { JsonSchema, Tool, ToolAnnotations, ToolContent, ToolOutput } from 
 const BOOT_WAIT_MS = 5_000;
 const BACKOFF_INITIAL_MS = 250;
 const BACKOFF_MAX_MS = 30_000;
+const DEFAULT_PING_INTERVAL_MS = 15_000;
+/** A ping unanswered this long (or within the interval, if shorter) means the server is gone. */
+const PING_TIMEOUT_MS = 5_000;
 const CLIENT_INFO = { name: 'openclaw-gateway', version: '0.1.0' };
 
 /** The tool shape `tools/list` answers with (the parts we use). */
@@ -36,8 +39,9 @@ interface McpListedTool {
 
 /**
  * Tools of the MCP servers in `config.mcpServers`, registered as `<server>.<tool>` while their
- * server is connected. Connections start at bootstrap; a server that goes away has its tools
- * unregistered and is reconnected with exponential backoff.
+ * server is connected. Connections start at bootstrap; a server that goes away (its connection
+ * closes, or it stops answering pings) has its tools unregistered and is reconnected with
+ * exponential backoff.
  */
 @Injectable()
 export class McpToolSource implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -85,6 +89,7 @@ class McpServerConnection {
   private retryTimer?: NodeJS.Timeout;
   private closing = false;
   private connecting?: Promise<void>;
+  private pingTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly server: string,
@@ -103,6 +108,7 @@ class McpServerConnection {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
     this.unregisterAll();
     const client = this.client;
     this.client = undefined;
@@ -135,6 +141,7 @@ class McpServerConnection {
       this.client = client;
       await this.refresh(client);
       this.attempt = 0;
+      this.watch(client);
       this.logger.log(`connected, ${this.registered.size} tools`);
     } catch (error) {
       await client.close().catch(() => undefined);
@@ -163,7 +170,32 @@ class McpServerConnection {
     return transport;
   }
 
+  /** Pings the server now and then: neither a dead HTTP server nor a hung process says so. */
+  private watch(client: Client): void {
+    clearInterval(this.pingTimer);
+    const interval = this.config.pingInterval ?? DEFAULT_PING_INTERVAL_MS;
+    if (interval === 0) return;
+    let inFlight = false;
+    this.pingTimer = setInterval(() => {
+      if (inFlight || this.client !== client) return;
+      inFlight = true;
+      client
+        .ping({ timeout: Math.min(interval, PING_TIMEOUT_MS) })
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            if (this.client !== client) return;
+            this.lost(`did not answer a ping (${describeError(error)})`);
+            void client.close().catch(() => undefined);
+          },
+        )
+        .finally(() => (inFlight = false));
+    }, interval);
+    this.pingTimer.unref();
+  }
+
   private lost(why: string): void {
+    clearInterval(this.pingTimer);
     this.client = undefined;
     this.unregisterAll();
     if (this.closing) return;
