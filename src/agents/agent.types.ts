@@ -67,6 +67,11 @@ export interface AgentToolCallEvent {
   toolCallId: string;
   name: string;
   arguments: Record<string, unknown>;
+  /**
+   * Text the model wrote in this step before its calls, on the step's first call: stored with
+   * it, so the rebuilt conversation keeps it where the model put it.
+   */
+  text?: string;
 }
 
 export interface AgentToolResultEvent {

@@ -41,12 +41,19 @@ export function createLanguageModel(
         apiKey,
         includeUsage: true,
       }).chatModel(config.model);
-    // An empty string, not undefined: the SDK would otherwise read OPENAI_API_KEY or
-    // ANTHROPIC_API_KEY itself, and keys must come only from the variable the config names.
+    // An empty key and an explicit root, not undefined: the SDK would otherwise read
+    // OPENAI_API_KEY / ANTHROPIC_API_KEY itself, and OPENAI_BASE_URL / ANTHROPIC_BASE_URL,
+    // which could send the key to a host no config names.
     case 'openai':
-      return createOpenAI({ apiKey: apiKey ?? '', baseURL: config.baseUrl })(config.model);
+      return createOpenAI({
+        apiKey: apiKey ?? '',
+        baseURL: config.baseUrl ?? 'https://api.openai.com/v1',
+      })(config.model);
     case 'anthropic':
-      return createAnthropic({ apiKey: apiKey ?? '', baseURL: config.baseUrl })(config.model);
+      return createAnthropic({
+        apiKey: apiKey ?? '',
+        baseURL: config.baseUrl ?? 'https://api.anthropic.com/v1',
+      })(config.model);
   }
 }
 
@@ -146,7 +153,10 @@ export class LlmAgent implements Agent {
               toolCallId: part.toolCallId,
               name: names.fromModel(part.toolName),
               arguments: asRecord(part.input),
+              ...(stepText ? { text: stepText } : {}),
             };
+            // The step's text now belongs to its calls; the final answer is a later step's.
+            stepText = '';
             break;
           case 'tool-result':
             yield {
@@ -392,10 +402,37 @@ function toErrorEvent(error: unknown): AgentEvent {
       retryable,
     };
   }
+  const streamed = streamedProviderError(cause);
+  if (streamed !== undefined) {
+    return { type: 'error', message: 'The provider failed while answering', ...streamed };
+  }
   if (cause instanceof TypeError && /fetch|network|socket/i.test(cause.message)) {
     return { type: 'error', message: 'The provider could not be reached', retryable: true };
   }
   return { type: 'error', message: 'The provider sent a malformed response', retryable: false };
+}
+
+/** Error types of a failure on the provider's side (Anthropic's, and OpenAI's 5xx type). */
+const RETRYABLE_STREAM_ERRORS = new Set([
+  'overloaded_error',
+  'api_error',
+  'rate_limit_error',
+  'timeout_error',
+  'server_error',
+]);
+
+/**
+ * An error the provider sent inside a stream that had already begun. The SDKs pass it on as a
+ * plain object, not an APICallError: Anthropic's `error` event as `{ type, message }`, OpenAI's
+ * `error` / `response.failed` events as `{ message, statusCode, isRetryable, … }`.
+ */
+function streamedProviderError(value: unknown): { retryable: boolean } | undefined {
+  if (typeof value !== 'object' || value === null || value instanceof Error) return undefined;
+  const error = value as { type?: unknown; message?: unknown; isRetryable?: unknown };
+  if (typeof error.message !== 'string') return undefined;
+  if (typeof error.isRetryable === 'boolean') return { retryable: error.isRetryable };
+  if (typeof error.type === 'string') return { retryable: RETRYABLE_STREAM_ERRORS.has(error.type) };
+  return undefined;
 }
 
 /** Tool output is JSON already (it came over JSON-RPC or from a tool's plain object). */

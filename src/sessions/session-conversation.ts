@@ -31,12 +31,14 @@ export function extendConversation(
           name: String(data.name),
           arguments: (data.arguments ?? {}) as Record<string, unknown>,
         };
-        // Calls made in one step belong to one assistant message, before their results.
+        // Calls made in one step belong to one assistant message, before their results; the
+        // step's text, if the model wrote any, came with its first call.
+        const text = typeof data.text === 'string' ? data.text : '';
         const last = messages.at(-1);
-        if (last?.role === 'assistant' && last.toolCalls && last.content === '') {
+        if (text === '' && last?.role === 'assistant' && last.toolCalls) {
           last.toolCalls.push(call);
         } else {
-          messages.push({ role: 'assistant', content: '', toolCalls: [call] });
+          messages.push({ role: 'assistant', content: text, toolCalls: [call] });
         }
         break;
       }

@@ -340,7 +340,10 @@ export class SessionService implements OnModuleDestroy {
               arguments: event.arguments,
             };
             toolCalls.push(call);
-            await this.append(sessionKey, [{ type: 'tool.call', data: { messageId, ...call } }]);
+            const text = event.text ? { text: event.text } : {};
+            await this.append(sessionKey, [
+              { type: 'tool.call', data: { messageId, ...call, ...text } },
+            ]);
             break;
           }
           case 'tool-result':
