@@ -297,6 +297,10 @@ describe('LLM agents against the Anthropic and OpenAI wire protocols', () => {
         ],
       });
       expect(body.tools?.map((t) => [t.type, t.name])).toEqual([['function', 'echo']]);
+      // Not left to the Responses API's strict default, which rewrites optional parameters.
+      expect(body.tools?.[0]).toMatchObject({ strict: false });
+      // Nothing of the conversation is left stored at OpenAI.
+      expect(body.store).toBe(false);
     });
 
     it('runs a two-step tool loop and sends the result back as a function_call_output', async () => {

@@ -99,7 +99,7 @@ export class LlmAgent implements Agent {
     );
     const tools: ToolSet = {};
     for (const descriptor of allowed) {
-      tools[names.toModel(descriptor.name)] = dynamicTool({
+      const tool = dynamicTool({
         description: descriptor.description,
         inputSchema: jsonSchema(descriptor.inputSchema),
         execute: async (args, options) => {
@@ -115,6 +115,11 @@ export class LlmAgent implements Agent {
         },
         toModelOutput: ({ output }) => toModelOutput(output as ToolResult),
       });
+      // OpenAI's Responses API makes a function strict unless told otherwise, rewriting optional
+      // parameters as required (models then fill them with ""); tools' schemas are not written
+      // for that, and the registry validates arguments anyway.
+      tools[names.toModel(descriptor.name)] =
+        config.provider === 'openai' ? { ...tool, strict: false } : tool;
     }
 
     const result = streamText({
@@ -126,6 +131,9 @@ export class LlmAgent implements Agent {
       temperature: config.temperature,
       maxOutputTokens: config.maxOutputTokens,
       maxRetries: config.maxRetries,
+      // The session log is the record; OpenAI keeps no copy (its default is to store responses
+      // for 30 days). Each request carries the whole conversation, so nothing depends on it.
+      ...(config.provider === 'openai' ? { providerOptions: { openai: { store: false } } } : {}),
       abortSignal: AbortSignal.any([signal, idle.signal]),
       // Errors arrive as `error` parts below; the default handler would print them.
       onError: () => undefined,
