@@ -61,7 +61,7 @@ function stop(child) {
  * Starts the built gateway (`dist/main.js serve`) as users run it: file-backed SQLite in a
  * temporary data directory, info-level logs, with the given openclaw.json.
  */
-export async function startGateway(config = {}) {
+export async function startGateway(config = {}, { databaseUrl } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'openclaw-bench-'));
   const port = await freePort();
   writeFileSync(join(dir, 'openclaw.json'), JSON.stringify(config));
@@ -74,7 +74,7 @@ export async function startGateway(config = {}) {
       HOME: dir,
       OPENCLAW_PORT: String(port),
       OPENCLAW_JWT_SECRET: SECRET,
-      OPENCLAW_DATABASE_URL: `sqlite:${join(dir, 'openclaw.db')}`,
+      OPENCLAW_DATABASE_URL: databaseUrl ?? `sqlite:${join(dir, 'openclaw.db')}`,
       OPENCLAW_CONFIG: join(dir, 'openclaw.json'),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -101,7 +101,8 @@ export async function startFloor({ database = false, nest = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'openclaw-floor-'));
   const script = nest ? 'bench/nest-floor-server.mjs' : 'bench/floor-server.mjs';
   const args = [join(ROOT, script), String(port)];
-  if (database) args.push(join(dir, 'floor.db'));
+  // `database: true` is a SQLite file; a postgres:// URL is that (empty) database.
+  if (database) args.push(database === true ? join(dir, 'floor.db') : database);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitForHealth(baseUrl, child);
@@ -142,6 +143,27 @@ export async function load(options) {
 }
 
 const rows = [];
+
+/**
+ * A new, empty database on the PostgreSQL server at `BENCH_POSTGRES_URL` (which must let its user
+ * create databases), or undefined when the variable is not set.
+ */
+export async function freshPostgresDatabase() {
+  const base = process.env.BENCH_POSTGRES_URL;
+  if (!base) return undefined;
+  const { default: pg } = await import('pg');
+  const name = `bench_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
 
 /** Records a figure; `target` (optional) is checked and makes the run fail when missed. */
 export function report(name, value, unit, target) {

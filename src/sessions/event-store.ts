@@ -18,6 +18,11 @@ const MAX_CALLS_PER_TRANSACTION = 256;
 const ROWS_PER_INSERT = 100;
 const MAX_TYPE_LENGTH = 64;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/**
+ * PostgreSQL transactions in flight at once. One at a time left the server idle between a
+ * batch's round trips; each session always uses the same lane, so its writes stay in order.
+ */
+const POSTGRES_WRITE_LANES = 4;
 /** PostgreSQL deadlock / serialization failure: the whole batch is retried. */
 const RETRYABLE_PG_CODES = new Set(['40P01', '40001']);
 const MAX_BATCH_ATTEMPTS = 3;
@@ -35,6 +40,12 @@ type Row = Record<string, unknown>;
  * awaits each statement on a pooled connection.
  */
 type WriteOp<T> = () => Generator<Statement, T, Row[]>;
+
+/** One queue of writes and the loop committing it; a session's writes always use one lane. */
+interface WriteLane {
+  pending: WriteJob[];
+  draining?: Promise<void>;
+}
 
 interface WriteJob {
   sessionKey: string;
@@ -64,9 +75,9 @@ interface SqliteConnection {
 /**
  * The append-only event log of every session.
  *
- * Every write goes through one queue per store: calls that arrive while a transaction is in
- * flight are committed together in the next one (group commit), each inside its own savepoint
- * so a failing call fails alone. A call resolves only after its transaction has committed.
+ * Every write goes through a queue (one on SQLite, a few lanes on PostgreSQL, a session always
+ * on the same one): calls that arrive while a transaction is in flight are committed together
+ * in the next one (group commit), each inside its own savepoint so a failing call fails alone. A call resolves only after its transaction has committed.
  * `seq` is assigned by bumping `sessions.last_seq` in the same transaction
  * (`UPDATE … RETURNING`), which takes the row lock on PostgreSQL and runs under SQLite's
  * single writer, so concurrent writers can produce neither a gap nor a duplicate.
@@ -75,18 +86,20 @@ interface SqliteConnection {
 export class EventStore implements OnModuleDestroy {
   private readonly sessions: Repository<SessionEntity>;
   private readonly events: Repository<SessionEventEntity>;
-  private readonly pending: WriteJob[] = [];
-  private draining: Promise<void> | undefined;
+  private readonly lanes: WriteLane[];
   private readonly sqliteStatements = new Map<string, SqliteStatement>();
 
   constructor(private readonly dataSource: DataSource) {
     this.sessions = dataSource.getRepository(SessionEntity);
     this.events = dataSource.getRepository(SessionEventEntity);
+    // SQLite has one writer, and its commits block the thread: more lanes would only interleave.
+    const laneCount = dataSource.options.type === 'better-sqlite3' ? 1 : POSTGRES_WRITE_LANES;
+    this.lanes = Array.from({ length: laneCount }, () => ({ pending: [] }));
   }
 
   /** Lets queued writes commit before the data source is closed. */
   async onModuleDestroy(): Promise<void> {
-    while (this.draining) await this.draining;
+    for (const lane of this.lanes) while (lane.draining) await lane.draining;
   }
 
   /** Creates a session and its first event, `session.created` (seq 1), in one transaction. */
@@ -250,24 +263,25 @@ export class EventStore implements OnModuleDestroy {
   // The write queue
 
   private enqueue<T>(sessionKey: string, op: WriteOp<T>): Promise<T> {
+    const lane = this.lanes[laneOf(sessionKey, this.lanes.length)];
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ sessionKey, op, resolve: resolve as (value: unknown) => void, reject });
-      this.draining ??= this.drain();
+      lane.pending.push({ sessionKey, op, resolve: resolve as (value: unknown) => void, reject });
+      lane.draining ??= this.drain(lane);
     });
   }
 
-  private async drain(): Promise<void> {
+  private async drain(lane: WriteLane): Promise<void> {
     // Let this turn of the event loop finish first, so that calls arriving in it (other sockets'
     // requests read in the same poll) share the first transaction. SQLite commits block the
     // thread, so nothing can queue up behind a commit in flight the way it does on PostgreSQL.
     await new Promise((resolve) => setImmediate(resolve));
     for (;;) {
-      if (this.pending.length === 0) {
+      if (lane.pending.length === 0) {
         // Checked and cleared in one synchronous step, so a call enqueued later starts a new drain.
-        this.draining = undefined;
+        lane.draining = undefined;
         return;
       }
-      const jobs = this.pending.splice(0, MAX_CALLS_PER_TRANSACTION);
+      const jobs = lane.pending.splice(0, MAX_CALLS_PER_TRANSACTION);
       let outcomes: Outcome[];
       try {
         outcomes = await this.commit(jobs);
@@ -481,4 +495,15 @@ function toStoredEvent(row: SessionEventEntity): StoredEvent {
     data: JSON.parse(row.data) as Record<string, unknown>,
     idempotencyKey: row.idempotencyKey,
   };
+}
+
+/** The lane of a session: a stable hash of its key (FNV-1a). */
+function laneOf(sessionKey: string, lanes: number): number {
+  if (lanes === 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < sessionKey.length; i++) {
+    hash ^= sessionKey.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % lanes;
 }

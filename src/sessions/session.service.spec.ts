@@ -155,6 +155,21 @@ describe('SessionService on SQLite', () => {
     ]);
   });
 
+  it('refuses a message to a session another instance ended after this one last saw it', async () => {
+    const { sessionKey } = await service.create(alice, { agentId: 'counting' });
+    await service.message(alice, { sessionKey, content: 'one' });
+    await moduleRef.get(EventStore).append(sessionKey, [{ type: 'session.ended', data: {} }]);
+    await expect(service.message(alice, { sessionKey, content: 'two' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      data: { reason: 'ended' },
+    });
+    const types = (await service.history(alice, { sessionKey })).map((e) => e.type);
+    expect(types.at(-1)).toBe('session.ended');
+    expect(types.filter((t) => t === 'message.user')).toHaveLength(1);
+    // Ending it again here is harmless.
+    await expect(service.end(alice, { sessionKey })).resolves.toEqual({ ok: true });
+  });
+
   it('refuses content over the configured cap before writing anything', async () => {
     const { sessionKey } = await service.create(alice, {});
     await expect(

@@ -34,6 +34,12 @@ import {
 import type { NewEvent, SessionRecord, StoredEvent } from './session.types.js';
 import type { SessionsListParams } from './sessions-list.params.js';
 
+/** Sessions whose owner and agent are remembered, so a call need not read them again. */
+const MAX_KNOWN_SESSIONS = 10_000;
+
+/** What calls need to know about a session: whose it is, its agent, and whether it ended. */
+type KnownSession = Pick<SessionRecord, 'sessionKey' | 'ownerSubject' | 'agentId' | 'status'>;
+
 /** Events read per query when a turn rebuilds the conversation or looks for a stored reply. */
 const PAGE = 1000;
 
@@ -55,6 +61,7 @@ export class SessionService implements OnModuleDestroy {
   /** Aborts the running turn of a session (the session ended, or the gateway stops). */
   private readonly running = new Map<string, AbortController>();
   private readonly conversations = new ConversationCache();
+  private readonly known = new Map<string, KnownSession>();
 
   constructor(
     private readonly store: EventStore,
@@ -79,6 +86,12 @@ export class SessionService implements OnModuleDestroy {
       ownerSubject: caller.subject,
       agentId,
       metadata: params.metadata,
+    });
+    this.remember({
+      sessionKey: session.sessionKey,
+      ownerSubject: caller.subject,
+      agentId,
+      status: 'active',
     });
     hooks.onSessionAccess?.(session.sessionKey);
     this.publisher.stored([event]);
@@ -141,6 +154,7 @@ export class SessionService implements OnModuleDestroy {
         // Someone else ended it first: the outcome is the same.
         if (!(error instanceof SessionEndedError)) throw error;
       }
+      session.status = 'ended';
     }
     this.running.get(params.sessionKey)?.abort(new Error('session ended'));
     return { ok: true };
@@ -187,14 +201,37 @@ export class SessionService implements OnModuleDestroy {
 
   // ---------------------------------------------------------------------------------------
 
-  /** The session if the caller may see it; anyone else's is reported as not existing. */
-  private async owned(caller: Caller, sessionKey: string): Promise<SessionRecord> {
-    const session = await this.store.getSession(sessionKey);
-    if (!session) throw new SessionNotFoundException(sessionKey);
+  /**
+   * The session if the caller may see it; anyone else's is reported as not existing. Owner and
+   * agent never change, so they are remembered; `status` may lag behind another instance's
+   * session.end, which the append's own check (expectActive) catches.
+   */
+  private async owned(caller: Caller, sessionKey: string): Promise<KnownSession> {
+    let session = this.known.get(sessionKey);
+    if (!session) {
+      const record = await this.store.getSession(sessionKey);
+      if (!record) throw new SessionNotFoundException(sessionKey);
+      session = {
+        sessionKey,
+        ownerSubject: record.ownerSubject,
+        agentId: record.agentId,
+        status: record.status,
+      };
+      this.remember(session);
+    }
     if (session.ownerSubject !== caller.subject && !caller.scopes.has(ADMIN_SCOPE)) {
       throw new SessionNotFoundException(sessionKey);
     }
     return session;
+  }
+
+  private remember(session: KnownSession): void {
+    if (this.known.size >= MAX_KNOWN_SESSIONS) {
+      // Maps iterate in insertion order: drop the oldest.
+      const oldest = this.known.keys().next();
+      if (!oldest.done) this.known.delete(oldest.value);
+    }
+    this.known.set(session.sessionKey, session);
   }
 
   private async append(
@@ -206,7 +243,12 @@ export class SessionService implements OnModuleDestroy {
     try {
       stored = await this.store.append(sessionKey, events, { expectActive });
     } catch (error) {
-      if (error instanceof SessionEndedError) throw new SessionEndedException(sessionKey);
+      if (error instanceof SessionEndedError) {
+        // Ended elsewhere (another instance) since we looked: remember it.
+        const known = this.known.get(sessionKey);
+        if (known) known.status = 'ended';
+        throw new SessionEndedException(sessionKey);
+      }
       throw error;
     }
     this.publisher.stored(stored);
@@ -218,7 +260,7 @@ export class SessionService implements OnModuleDestroy {
    * stored. Undefined when the key is new.
    */
   private async replay(
-    session: SessionRecord,
+    session: KnownSession,
     idempotencyKey: string,
     content: string,
   ): Promise<AgentResponse | undefined> {
@@ -243,7 +285,7 @@ export class SessionService implements OnModuleDestroy {
   }
 
   /** The stored outcome of a message: its `message.agent`, or its `agent.error` thrown again. */
-  private async storedReply(session: SessionRecord, message: StoredEvent): Promise<AgentResponse> {
+  private async storedReply(session: KnownSession, message: StoredEvent): Promise<AgentResponse> {
     const messageId = message.data.messageId;
     for (let after = message.seq; ;) {
       const page = await this.store.history(session.sessionKey, after, PAGE);
@@ -271,7 +313,7 @@ export class SessionService implements OnModuleDestroy {
 
   private async turn(
     caller: Caller,
-    session: SessionRecord,
+    session: KnownSession,
     params: SessionMessageParams,
   ): Promise<AgentResponse> {
     const { sessionKey } = session;
@@ -309,7 +351,7 @@ export class SessionService implements OnModuleDestroy {
 
   private async runAgent(
     caller: Caller,
-    session: SessionRecord,
+    session: KnownSession,
     messageId: string,
     signal: AbortSignal,
   ): Promise<AgentResponse> {
