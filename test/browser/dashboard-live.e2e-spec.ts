@@ -1,0 +1,284 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WsConnectionRegistry } from '../../src/core/ws/ws-connection.registry.js';
+import { DEFAULT_DASHBOARD_ROOT } from '../../src/dashboard/dashboard.module.js';
+import { rpcOver, startGateway, type TestGateway } from '../support/gateway.js';
+import {
+  FakeOpenAiServer,
+  streamChunks,
+  textChunks,
+  toolCallChunks,
+} from '../support/openai-compatible-server.js';
+
+// The functions given to page.evaluate run in the page; these names are the page's globals, typed
+// here without pulling the DOM library into the Node project.
+declare const window: { sawStreaming?: boolean; connectionStates?: string[] };
+declare const document: {
+  body: unknown;
+  querySelector(selector: string): { textContent: string | null } | null;
+};
+declare class MutationObserver {
+  constructor(callback: () => void);
+  observe(target: unknown, options: Record<string, boolean>): void;
+}
+
+// Debian's chromium, installed by .ci/run; never a downloaded browser. In CI a missing browser
+// fails the suite; on a workstation without it the suite is skipped.
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
+
+let provider: FakeOpenAiServer;
+let gateway: TestGateway;
+let context: BrowserContext;
+let profile: string;
+let page: Page;
+const cspViolations: string[] = [];
+const { ok } = rpcOver(() => gateway);
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** The timeline as the user sees it: each entry's seq and type, top to bottom. */
+async function timeline(): Promise<Array<{ seq: number; type: string }>> {
+  return page.locator('[data-test=timeline] li').evaluateAll((items) =>
+    items.map((li) => ({
+      seq: Number(li.querySelector('.seq')?.textContent?.replace('#', '')),
+      type: li.getAttribute('data-type') ?? '',
+    })),
+  );
+}
+
+/** The session's events as the gateway stores them. */
+async function stored(sessionKey: string): Promise<Array<{ seq: number; type: string }>> {
+  const events = (await ok('session.history', { sessionKey, limit: 1000 })) as Array<{
+    seq: number;
+    type: string;
+  }>;
+  return events.map(({ seq, type }) => ({ seq, type }));
+}
+
+/** The transcript's bubbles and cards, top to bottom, as `data-test: text` (a card's parts apart). */
+async function transcript(): Promise<string[]> {
+  return page.locator('[data-test=transcript] > *').evaluateAll((nodes) =>
+    nodes.map((node) => {
+      const parts = node.children.length > 0 ? [...node.children] : [node];
+      const text = parts.map((part) => (part.textContent ?? '').replace(/\s+/g, ' ').trim());
+      return `${node.getAttribute('data-test')}: ${text.join(' ')}`;
+    }),
+  );
+}
+
+/** Picks the agent and starts a session with it, as a user does; returns the new session's key. */
+async function openNewSession(agentId: string): Promise<string> {
+  const keyLabel = page.locator('[data-test=session-key]');
+  // allTextContents does not wait: there is no key before the first session.
+  const before = await keyLabel.allTextContents();
+  await page.locator('#agent').selectOption(agentId);
+  await page.locator('[data-test=new-session]').click();
+  await page.locator('[data-test=transcript] .empty', { hasText: 'No messages yet' }).waitFor();
+  const key = (await keyLabel.textContent()) ?? '';
+  expect(before).not.toContain(key);
+  return key;
+}
+
+/**
+ * Sends from the composer and waits for the answer, then for the call to return (the button
+ * reads Send again): the reply follows the answer's event, and a drop before it would fail it.
+ */
+async function sendFromComposer(content: string, answer = content): Promise<void> {
+  await page.locator('#message').fill(content);
+  await page.locator('#message').press('Enter');
+  await page.locator('[data-test=answer]', { hasText: answer }).waitFor();
+  await page.getByRole('button', { name: 'Send', exact: true }).waitFor();
+}
+
+describe.skipIf(!available && !process.env.CI)('the dashboard live, in a browser', () => {
+  beforeAll(async () => {
+    if (!available) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    if (!existsSync(join(DEFAULT_DASHBOARD_ROOT, 'index.html'))) {
+      throw new Error('public/index.html is missing: run `npm run build` first');
+    }
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    provider = await FakeOpenAiServer.start();
+    gateway = await startGateway({
+      agents: [
+        {
+          id: 'llm',
+          name: 'Test LLM',
+          provider: 'openai-compatible',
+          model: 'test-model',
+          baseUrl: provider.baseUrl,
+          tools: ['echo'],
+          maxRetries: 0,
+        },
+      ],
+    });
+    profile = mkdtempSync(join(tmpdir(), 'openclaw-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    await page.goto(`${gateway.baseUrl}/#token=${gateway.token}`);
+    await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await page.locator('#agent option[value=llm]').waitFor({ state: 'attached' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await gateway?.close();
+    await provider?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('shows an LLM agent’s tool call and its result as cards, then the streamed answer', async () => {
+    provider.next(
+      // A few words before the call, as models often say: the call's card must keep them.
+      (_request, res) =>
+        streamChunks(res, [
+          textChunks('Let me check.')[1],
+          ...toolCallChunks('call_1', 'echo', { text: 'ping' }),
+        ]),
+      (_request, res) => streamChunks(res, textChunks('The tool ', 'said ', 'ping.')),
+    );
+    const key = await openNewSession('llm');
+    // Record whether a partial (streaming) answer was ever rendered.
+    await page.evaluate(() => {
+      window.sawStreaming = false;
+      new MutationObserver(() => {
+        if (document.querySelector('[data-test=streaming]')) window.sawStreaming = true;
+      }).observe(document.body, { childList: true, subtree: true, characterData: true });
+    });
+    await sendFromComposer('Use the echo tool', 'The tool said ping.');
+    expect(await page.evaluate(() => window.sawStreaming)).toBe(true);
+
+    // One card per event: the tool's name, then the call's arguments or the result's text.
+    const call = page.locator('[data-test="tool.call"]');
+    const result = page.locator('[data-test="tool.result"]');
+    expect(await call.count()).toBe(1);
+    expect(await result.count()).toBe(1);
+    expect(await call.locator('strong').textContent()).toBe('Tool call');
+    expect(await call.locator('[data-test=tool-name]').textContent()).toBe('echo');
+    expect(JSON.parse((await call.locator('[data-test=tool-body]').textContent()) ?? '')).toEqual({
+      text: 'ping',
+    });
+    expect(await call.locator('.tool-text').textContent()).toContain('Let me check.');
+    expect(await result.locator('strong').textContent()).toBe('Tool result');
+    expect(await result.locator('[data-test=tool-name]').textContent()).toBe('echo');
+    expect(await result.locator('[data-test=tool-body]').textContent()).toBe('ping');
+
+    // The question, the call, its result and the answer, in that order and each once.
+    expect(await transcript()).toEqual([
+      'question: Use the echo tool',
+      'tool.call: Let me check. Tool call echo { "text": "ping" }',
+      'tool.result: Tool result echo ping',
+      'answer: The tool said ping.',
+    ]);
+
+    await page.locator('[data-test=timeline] li[data-type="message.agent"]').waitFor();
+    expect(await timeline()).toEqual(await stored(key));
+    expect((await timeline()).map((event) => event.type)).toEqual([
+      'session.created',
+      'message.user',
+      'tool.call',
+      'tool.result',
+      'message.agent',
+    ]);
+    await shot('tool-cards');
+  });
+
+  it('shows the connection dropping, reconnects and resumes the session without gap or duplicate', async () => {
+    const key = await openNewSession('echo');
+    await sendFromComposer('hello before the drop');
+
+    // Record every connection state the header shows from now on.
+    await page.evaluate(() => {
+      window.connectionStates = [];
+      const badge = document.querySelector('[data-test=connection]');
+      new MutationObserver(() => {
+        window.connectionStates?.push(badge?.textContent ?? '');
+      }).observe(badge, { childList: true, subtree: true, characterData: true });
+    });
+
+    // Offline first, so the browser cannot come back until the test has appended events: what
+    // it missed then comes from the resume, not from live notifications.
+    await context.setOffline(true);
+    const registry = gateway.app.get(WsConnectionRegistry);
+    const sockets = [...registry.all()].map((connection) => connection.socket);
+    expect(sockets).toHaveLength(1);
+    sockets.forEach((socket) => socket.terminate());
+    await page.locator('[data-test=connection]', { hasText: 'reconnecting' }).waitFor();
+
+    // Another client, same subject, over HTTP: a message and a recorded tool run.
+    await ok('session.message', { sessionKey: key, content: 'sent while the tab was away' });
+    await ok('tools.execute', {
+      name: 'echo',
+      arguments: { text: 'also while away' },
+      sessionKey: key,
+    });
+    // Still away: nothing reached the tab yet.
+    expect(registry.size).toBe(0);
+    expect(await page.locator('[data-test=connection]').textContent()).toBe('reconnecting');
+    expect(await page.locator('[data-test=answer]').count()).toBe(1);
+    await shot('reconnecting');
+
+    await context.setOffline(false);
+    await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
+    await page.locator('[data-test="tool.result"]', { hasText: 'also while away' }).waitFor();
+    expect(await timeline()).toEqual(await stored(key));
+
+    // Live again: a message from the composer arrives once, after what was missed.
+    await sendFromComposer('and after the return');
+    await page.locator('[data-test=timeline] li').nth(8).waitFor();
+    expect(await transcript()).toEqual([
+      'question: hello before the drop',
+      'answer: hello before the drop',
+      'question: sent while the tab was away',
+      'answer: sent while the tab was away',
+      'tool.call: Tool call echo { "text": "also while away" }',
+      'tool.result: Tool result echo also while away',
+      'question: and after the return',
+      'answer: and after the return',
+    ]);
+    const events = await timeline();
+    expect(events).toEqual(await stored(key));
+    expect(events.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(events.map((event) => event.type)).toEqual([
+      'session.created',
+      'message.user',
+      'message.agent',
+      'message.user',
+      'message.agent',
+      'tool.call',
+      'tool.result',
+      'message.user',
+      'message.agent',
+    ]);
+    // The header said so while it was away, and nothing else (not signed out, not expired).
+    expect(await page.evaluate(() => window.connectionStates)).toEqual(['reconnecting', 'open']);
+    await shot('reconnected');
+  });
+});
