@@ -15,7 +15,11 @@ import {
 
 // The functions given to page.evaluate run in the page; these names are the page's globals, typed
 // here without pulling the DOM library into the Node project.
-declare const window: { sawStreaming?: boolean; connectionStates?: string[] };
+declare const window: {
+  sawStreaming?: boolean;
+  streamedTexts?: string[];
+  connectionStates?: string[];
+};
 declare const document: {
   body: unknown;
   querySelector(selector: string): { textContent: string | null } | null;
@@ -165,15 +169,23 @@ describe.skipIf(!available && !process.env.CI)('the dashboard live, in a browser
       (_request, res) => streamChunks(res, textChunks('The tool ', 'said ', 'ping.')),
     );
     const key = await openNewSession('llm');
-    // Record whether a partial (streaming) answer was ever rendered.
+    // Record every partial (streaming) answer rendered.
     await page.evaluate(() => {
       window.sawStreaming = false;
+      window.streamedTexts = [];
       new MutationObserver(() => {
-        if (document.querySelector('[data-test=streaming]')) window.sawStreaming = true;
+        const bubble = document.querySelector('[data-test=streaming]');
+        if (!bubble) return;
+        window.sawStreaming = true;
+        window.streamedTexts!.push(bubble.textContent ?? '');
       }).observe(document.body, { childList: true, subtree: true, characterData: true });
     });
     await sendFromComposer('Use the echo tool', 'The tool said ping.');
     expect(await page.evaluate(() => window.sawStreaming)).toBe(true);
+    // The words before the call move to its card: the answer's bubble never repeats them.
+    const streamed = await page.evaluate(() => window.streamedTexts ?? []);
+    expect(streamed.filter((text) => text.includes('The tool'))).not.toHaveLength(0);
+    expect(streamed.filter((text) => text.includes('Let me check.The tool'))).toEqual([]);
 
     // One card per event: the tool's name, then the call's arguments or the result's text.
     const call = page.locator('[data-test="tool.call"]');
