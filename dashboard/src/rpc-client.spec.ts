@@ -36,9 +36,17 @@ function nodeClient(token = gateway.token, onResumed?: () => void) {
   return { client, sockets, states };
 }
 
-function until(check: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const poll = (): void => (check() ? resolve() : void setImmediate(poll));
+/** Waits for a condition; after 10 s fails with what it waited for and what it saw. */
+function until(check: () => boolean, describe: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  return new Promise((resolve, reject) => {
+    const poll = (): void => {
+      if (check()) return resolve();
+      if (Date.now() > deadline) {
+        return reject(new Error(`gave up waiting for ${check.toString()} ${describe()}`));
+      }
+      setTimeout(poll, 2);
+    };
     poll();
   });
 }
@@ -107,7 +115,10 @@ describe('RpcClient', () => {
     );
     expect(missed.body.result.content).toBe('while away');
 
-    await until(() => resumed === 1);
+    await until(
+      () => resumed === 1,
+      () => `resumed=${resumed} states=${states.join(',')} sockets=${sockets.length}`,
+    );
     expect(sockets.length).toBeGreaterThanOrEqual(2);
     await client.call('session.message', { sessionKey, content: 'after the return' });
     const last = await postRpc(
@@ -116,7 +127,10 @@ describe('RpcClient', () => {
       { headers: gateway.auth },
     );
     const stored: number[] = last.body.result.map((e: SessionEvent) => e.seq);
-    await until(() => seqs.length >= stored.length);
+    await until(
+      () => seqs.length >= stored.length,
+      () => `seen=${seqs.join(',')} stored=${stored.join(',')} states=${states.join(',')}`,
+    );
     expect(seqs).toEqual(stored);
     expect(client.lastSeq(sessionKey)).toBe(stored.at(-1));
     client.close();

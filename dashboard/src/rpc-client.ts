@@ -76,6 +76,12 @@ interface Followed {
   listeners: Set<SessionListener>;
   /** `messageId:index` of deltas already delivered. */
   deltas: Set<string>;
+  /**
+   * Live events that arrived while a history page was on its way: the server sends them after
+   * the page, but a reply settles a promise (a microtask) while a frame read in the same chunk
+   * is handled at once, so they could overtake it and hide the page's events as "seen".
+   */
+  held?: SessionEvent[];
 }
 
 const defaultWebSocket: WebSocketFactory = (url, protocols) =>
@@ -213,20 +219,33 @@ export class RpcClient {
 
   /** Pages `session.history` from lastSeq to the end; a short page resubscribes. */
   private async catchUp(sessionKey: string, followed: Followed): Promise<void> {
-    for (;;) {
-      const page = await this.send<SessionEvent[]>('session.history', {
-        sessionKey,
-        afterSeq: followed.lastSeq,
-        limit: HISTORY_PAGE,
-      });
-      page.forEach((event) => this.deliver(sessionKey, event));
-      if (page.length < HISTORY_PAGE) return;
+    const held: SessionEvent[] = [];
+    followed.held = held;
+    try {
+      for (;;) {
+        const page = await this.send<SessionEvent[]>('session.history', {
+          sessionKey,
+          afterSeq: followed.lastSeq,
+          limit: HISTORY_PAGE,
+        });
+        page.forEach((event) => this.deliver(sessionKey, event, true));
+        if (page.length < HISTORY_PAGE) break;
+      }
+    } finally {
+      if (followed.held === held) followed.held = undefined;
     }
+    // Only after a complete catch-up: otherwise the next one reads them again from lastSeq.
+    held.sort((a, b) => a.seq - b.seq).forEach((event) => this.deliver(sessionKey, event));
   }
 
-  private deliver(sessionKey: string, event: SessionEvent): void {
+  private deliver(sessionKey: string, event: SessionEvent, fromHistory = false): void {
     const followed = this.sessions.get(sessionKey);
-    if (!followed || event.seq <= followed.lastSeq) return;
+    if (!followed) return;
+    if (!fromHistory && followed.held) {
+      followed.held.push(event);
+      return;
+    }
+    if (event.seq <= followed.lastSeq) return;
     followed.lastSeq = event.seq;
     followed.listeners.forEach((listener) => listener.onEvent(event));
   }
