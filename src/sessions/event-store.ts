@@ -343,9 +343,14 @@ export class EventStore implements OnModuleDestroy {
     const order = jobs
       .map((job, i) => ({ job, i }))
       .sort((a, b) => compare(a.job.sessionKey, b.job.sessionKey));
+    const sortedJobs = order.map((o) => o.job);
     for (let attempt = 1; ; attempt++) {
       try {
-        const sorted = await this.commitPostgresOnce(order.map((o) => o.job));
+        // Savepoints cost two round trips per call; they are only paid for when a call fails.
+        // (Isolated, a batch always has outcomes: a failing call fails in its savepoint.)
+        const sorted =
+          (await this.commitPostgresOnce(sortedJobs, false)) ??
+          (await this.commitPostgresOnce(sortedJobs, true))!;
         const outcomes: Outcome[] = new Array<Outcome>(jobs.length);
         order.forEach((o, k) => (outcomes[o.i] = sorted[k]!));
         return outcomes;
@@ -355,7 +360,15 @@ export class EventStore implements OnModuleDestroy {
     }
   }
 
-  private async commitPostgresOnce(jobs: WriteJob[]): Promise<Outcome[]> {
+  /**
+   * One transaction for the batch. Without `isolate`, the calls run back to back and the first
+   * that fails rolls everything back (undefined: run again isolated, each call in a savepoint);
+   * a call alone is its own outcome either way.
+   */
+  private async commitPostgresOnce(
+    jobs: WriteJob[],
+    isolate: boolean,
+  ): Promise<Outcome[] | undefined> {
     const runner = this.dataSource.createQueryRunner('master');
     await runner.connect();
     const run = async (job: WriteJob): Promise<unknown> => {
@@ -375,14 +388,14 @@ export class EventStore implements OnModuleDestroy {
       await runner.startTransaction();
       const outcomes: Outcome[] = [];
       for (const job of jobs) {
-        if (jobs.length === 1) {
-          // Alone in the transaction: a failure rolls the whole (empty) transaction back.
+        if (!isolate || jobs.length === 1) {
           try {
             outcomes.push({ ok: true, value: await run(job) });
           } catch (error) {
             if (isRetryable(error)) throw error;
             await runner.rollbackTransaction();
-            return [{ ok: false, error }];
+            // Alone, the call's failure is the outcome; in company, the others deserve a retry.
+            return jobs.length === 1 ? [{ ok: false, error }] : undefined;
           }
           continue;
         }
