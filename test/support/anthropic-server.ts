@@ -1,11 +1,9 @@
+import type { ServerResponse } from 'node:http';
 import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+  FakeProviderServer,
+  type ProviderHandler,
+  type ReceivedRequest,
+} from './fake-provider.server.js';
 
 /** A Messages API request body as the fake provider received it. */
 export interface MessagesRequest {
@@ -19,16 +17,9 @@ export interface MessagesRequest {
 }
 
 /** One request with the headers it came with (the API key travels in `x-api-key`). */
-export interface ReceivedMessagesRequest {
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: MessagesRequest;
-}
+export type ReceivedMessagesRequest = ReceivedRequest<MessagesRequest>;
 
-export type MessagesHandler = (
-  request: MessagesRequest,
-  res: ServerResponse,
-) => void | Promise<void>;
+export type MessagesHandler = ProviderHandler<MessagesRequest>;
 
 /** One server-sent event of the Messages API: its `event:` name is the payload's `type`. */
 export type MessagesEvent = { type: string } & Record<string, unknown>;
@@ -37,51 +28,18 @@ export type MessagesEvent = { type: string } & Record<string, unknown>;
  * The Anthropic Messages API on a loopback port: POST /v1/messages answered by the queued
  * handlers in order (then by the fallback), streamed as real SSE with named events.
  */
-export class FakeAnthropicServer {
-  readonly requests: ReceivedMessagesRequest[] = [];
-  private readonly queue: MessagesHandler[] = [];
-  private readonly open = new Set<ServerResponse>();
-  fallback: MessagesHandler = (request, res) =>
-    streamEvents(res, textEvents(request, 'fallback answer'));
-
-  private constructor(private readonly server: Server) {}
-
-  static async start(): Promise<FakeAnthropicServer> {
-    const server = createServer();
-    const fake = new FakeAnthropicServer(server);
-    server.on('request', (req, res) => void fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return fake;
+export class FakeAnthropicServer extends FakeProviderServer<MessagesRequest> {
+  static start(): Promise<FakeAnthropicServer> {
+    return new FakeAnthropicServer({
+      path: '/messages',
+      notFound: (req, res) =>
+        sendError(res, 404, 'not_found_error', `Not found: ${req.method} ${req.url}`),
+      fallback: (request, res) => streamEvents(res, textEvents(request, 'fallback answer')),
+    }).listen();
   }
 
-  /** What an agent's `baseUrl` is set to: the SDK appends `/messages`. */
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-
-  /** Answers the next requests with `handlers`, one each. */
-  next(...handlers: MessagesHandler[]): void {
-    this.queue.push(...handlers);
-  }
-
-  async close(): Promise<void> {
-    for (const res of this.open) res.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST' || req.url !== '/v1/messages') {
-      sendError(res, 404, 'not_found_error', `Not found: ${req.method} ${req.url}`);
-      return;
-    }
-    let body = '';
-    for await (const chunk of req) body += String(chunk);
-    const request = JSON.parse(body) as MessagesRequest;
-    this.requests.push({ url: req.url, headers: req.headers, body: request });
-    this.open.add(res);
-    res.on('close', () => this.open.delete(res));
-    await (this.queue.shift() ?? this.fallback)(request, res);
+  get requests(): ReceivedMessagesRequest[] {
+    return this.received;
   }
 }
 

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { FakeProviderServer, type ProviderHandler } from './fake-provider.server.js';
 
 /** A chat completions request as the fake provider received it. */
 export interface ChatRequest {
@@ -10,55 +10,24 @@ export interface ChatRequest {
   [key: string]: unknown;
 }
 
-export type ChatHandler = (request: ChatRequest, res: ServerResponse) => void | Promise<void>;
+export type ChatHandler = ProviderHandler<ChatRequest>;
 
 /**
  * An OpenAI-compatible provider on a loopback port: POST /v1/chat/completions answered by the
  * queued handlers in order (then by the fallback), streamed as real SSE.
  */
-export class FakeOpenAiServer {
-  readonly requests: ChatRequest[] = [];
-  private readonly queue: ChatHandler[] = [];
-  private readonly open = new Set<ServerResponse>();
-  fallback: ChatHandler = (_request, res) => streamChunks(res, textChunks('fallback answer'));
-
-  private constructor(private readonly server: Server) {}
-
-  static async start(): Promise<FakeOpenAiServer> {
-    const server = createServer();
-    const fake = new FakeOpenAiServer(server);
-    server.on('request', (req, res) => void fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return fake;
+export class FakeOpenAiServer extends FakeProviderServer<ChatRequest> {
+  static start(): Promise<FakeOpenAiServer> {
+    return new FakeOpenAiServer({
+      path: '/chat/completions',
+      notFound: (_req, res) => res.writeHead(404).end(),
+      fallback: (_request, res) => streamChunks(res, textChunks('fallback answer')),
+    }).listen();
   }
 
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-
-  /** Answers the next request with `handler`. */
-  next(...handlers: ChatHandler[]): void {
-    this.queue.push(...handlers);
-  }
-
-  async close(): Promise<void> {
-    for (const res of this.open) res.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
-      res.writeHead(404).end();
-      return;
-    }
-    let body = '';
-    for await (const chunk of req) body += String(chunk);
-    const request = JSON.parse(body) as ChatRequest;
-    this.requests.push(request);
-    this.open.add(res);
-    res.on('close', () => this.open.delete(res));
-    await (this.queue.shift() ?? this.fallback)(request, res);
+  /** The request bodies, oldest first. */
+  get requests(): ChatRequest[] {
+    return this.received.map((request) => request.body);
   }
 }
 

@@ -1,11 +1,9 @@
+import type { ServerResponse } from 'node:http';
 import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+  FakeProviderServer,
+  type ProviderHandler,
+  type ReceivedRequest,
+} from './fake-provider.server.js';
 
 /** A Responses API request body as the fake provider received it. */
 export interface ResponsesRequest {
@@ -17,16 +15,9 @@ export interface ResponsesRequest {
 }
 
 /** One request with the headers it came with (the API key travels in `authorization`). */
-export interface ReceivedResponsesRequest {
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: ResponsesRequest;
-}
+export type ReceivedResponsesRequest = ReceivedRequest<ResponsesRequest>;
 
-export type ResponsesHandler = (
-  request: ResponsesRequest,
-  res: ServerResponse,
-) => void | Promise<void>;
+export type ResponsesHandler = ProviderHandler<ResponsesRequest>;
 
 /** One server-sent event; `sequence_number` is stamped when it is sent. */
 export type ResponsesEvent = { type: string } & Record<string, unknown>;
@@ -35,51 +26,18 @@ export type ResponsesEvent = { type: string } & Record<string, unknown>;
  * The OpenAI Responses API on a loopback port: POST /v1/responses answered by the queued
  * handlers in order (then by the fallback), streamed as real SSE with named events.
  */
-export class FakeOpenAiResponsesServer {
-  readonly requests: ReceivedResponsesRequest[] = [];
-  private readonly queue: ResponsesHandler[] = [];
-  private readonly open = new Set<ServerResponse>();
-  fallback: ResponsesHandler = (request, res) =>
-    streamEvents(res, textEvents(request, 'fallback answer'));
-
-  private constructor(private readonly server: Server) {}
-
-  static async start(): Promise<FakeOpenAiResponsesServer> {
-    const server = createServer();
-    const fake = new FakeOpenAiResponsesServer(server);
-    server.on('request', (req, res) => void fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return fake;
+export class FakeOpenAiResponsesServer extends FakeProviderServer<ResponsesRequest> {
+  static start(): Promise<FakeOpenAiResponsesServer> {
+    return new FakeOpenAiResponsesServer({
+      path: '/responses',
+      notFound: (req, res) =>
+        sendError(res, 404, 'invalid_request_error', `Invalid URL (${req.method} ${req.url})`),
+      fallback: (request, res) => streamEvents(res, textEvents(request, 'fallback answer')),
+    }).listen();
   }
 
-  /** What an agent's `baseUrl` is set to: the SDK appends `/responses`. */
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-
-  /** Answers the next requests with `handlers`, one each. */
-  next(...handlers: ResponsesHandler[]): void {
-    this.queue.push(...handlers);
-  }
-
-  async close(): Promise<void> {
-    for (const res of this.open) res.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST' || req.url !== '/v1/responses') {
-      sendError(res, 404, 'invalid_request_error', `Invalid URL (${req.method} ${req.url})`);
-      return;
-    }
-    let body = '';
-    for await (const chunk of req) body += String(chunk);
-    const request = JSON.parse(body) as ResponsesRequest;
-    this.requests.push({ url: req.url, headers: req.headers, body: request });
-    this.open.add(res);
-    res.on('close', () => this.open.delete(res));
-    await (this.queue.shift() ?? this.fallback)(request, res);
+  get requests(): ReceivedResponsesRequest[] {
+    return this.received;
   }
 }
 
