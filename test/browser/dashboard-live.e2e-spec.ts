@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WsConnectionRegistry } from '../../src/core/ws/ws-connection.registry.js';
-import { DEFAULT_DASHBOARD_ROOT } from '../../src/dashboard/dashboard.module.js';
+import {
+  browserSuiteRuns,
+  launchBrowser,
+  screenshot,
+  type TestBrowser,
+} from '../support/browser.js';
 import { rpcOver, startGateway, type TestGateway } from '../support/gateway.js';
 import {
   FakeOpenAiServer,
@@ -29,23 +31,15 @@ declare class MutationObserver {
   observe(target: unknown, options: Record<string, boolean>): void;
 }
 
-// Debian's chromium, installed by .ci/run; never a downloaded browser. In CI a missing browser
-// fails the suite; on a workstation without it the suite is skipped.
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
-
 let provider: FakeOpenAiServer;
 let gateway: TestGateway;
+let browser: TestBrowser;
 let context: BrowserContext;
-let profile: string;
 let page: Page;
 const cspViolations: string[] = [];
 const { ok } = rpcOver(() => gateway);
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
+const shot = (name: string): Promise<void> => screenshot(page, name);
 
 /** The timeline as the user sees it: each entry's seq and type, top to bottom. */
 async function timeline(): Promise<Array<{ seq: number; type: string }>> {
@@ -101,13 +95,10 @@ async function sendFromComposer(content: string, answer = content): Promise<void
   await page.getByRole('button', { name: 'Send', exact: true }).waitFor();
 }
 
-describe.skipIf(!available && !process.env.CI)('the dashboard live, in a browser', () => {
+describe.skipIf(!browserSuiteRuns)('the dashboard live, in a browser', () => {
   beforeAll(async () => {
-    if (!available) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    if (!existsSync(join(DEFAULT_DASHBOARD_ROOT, 'index.html'))) {
-      throw new Error('public/index.html is missing: run `npm run build` first');
-    }
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchBrowser();
+    context = browser.context;
     provider = await FakeOpenAiServer.start();
     gateway = await startGateway({
       agents: [
@@ -122,21 +113,6 @@ describe.skipIf(!available && !process.env.CI)('the dashboard live, in a browser
         },
       ],
     });
-    profile = mkdtempSync(join(tmpdir(), 'openclaw-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
     page = await context.newPage();
     page.on('console', (message) => {
       if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
@@ -148,10 +124,9 @@ describe.skipIf(!available && !process.env.CI)('the dashboard live, in a browser
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await gateway?.close();
     await provider?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   afterEach(() => {

@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_DASHBOARD_ROOT } from '../../src/dashboard/dashboard.module.js';
 import { signToken } from '../support/auth-tokens.js';
+import {
+  browserSuiteRuns,
+  launchBrowser,
+  screenshot,
+  type TestBrowser,
+} from '../support/browser.js';
 import { ALL_SCOPES, startGateway, type TestGateway } from '../support/gateway.js';
 
 // The functions given to page.evaluate run in the page; these names are the page's globals, typed
@@ -21,51 +23,24 @@ declare class MutationObserver {
   observe(target: unknown, options: Record<string, boolean>): void;
 }
 
-// Debian's chromium, installed by .ci/run; never a downloaded browser. In CI a missing browser
-// fails the suite; on a workstation without it the suite is skipped.
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
-
 let gateway: TestGateway;
+let browser: TestBrowser;
 let context: BrowserContext;
-let profile: string;
 let page: Page;
 const cspViolations: string[] = [];
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
+const shot = (name: string): Promise<void> => screenshot(page, name);
 
-describe.skipIf(!available && !process.env.CI)('the dashboard in a browser', () => {
+describe.skipIf(!browserSuiteRuns)('the dashboard in a browser', () => {
   beforeAll(async () => {
-    if (!available) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    if (!existsSync(join(DEFAULT_DASHBOARD_ROOT, 'index.html'))) {
-      throw new Error('public/index.html is missing: run `npm run build` first');
-    }
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await launchBrowser();
+    context = browser.context;
     gateway = await startGateway();
-    profile = mkdtempSync(join(tmpdir(), 'openclaw-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await gateway?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   beforeEach(() => {
