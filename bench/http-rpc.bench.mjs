@@ -3,7 +3,16 @@
 // same JSON-RPC call. Also checks that throughput holds steady over the run at a high limit: the
 // throttler's stock in-memory storage keeps one timestamp per hit, so its cost grows with the
 // limit and throughput decays within seconds.
-import { atLeast, load, printReport, report, startFloor, startGateway, token } from './support.mjs';
+import {
+  atLeast,
+  lateOverEarly,
+  load,
+  printReport,
+  report,
+  startFloor,
+  startGateway,
+  token,
+} from './support.mjs';
 
 const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'agent.list', params: {} });
 
@@ -43,11 +52,6 @@ const gateway = await startGateway({
 const gatewayResult = await run(gateway.baseUrl, { authorization: `Bearer ${await token()}` });
 await gateway.close();
 
-const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
-// The first second includes warm-up (JIT, connection setup); compare the next three to the last three.
-const early = mean(gatewayResult.perSecond.slice(1, 4));
-const late = mean(gatewayResult.perSecond.slice(-3));
-
 report('floor: bare Fastify, agent.list', floorResult.rps, 'req/s');
 report('floor p99 latency', floorResult.p99, 'ms');
 report('framework floor: bare Nest + Fastify controller', nestResult.rps, 'req/s');
@@ -65,7 +69,7 @@ report(
 );
 report(
   'gateway throughput, last 3 s / seconds 2-4 (limiter stays O(1))',
-  (late / early) * 100,
+  lateOverEarly(gatewayResult.perSecond),
   '%',
   atLeast(85, '>= 85%'),
 );

@@ -8,6 +8,7 @@ import {
   SECONDS,
   freshPostgresDatabase,
   atLeast,
+  lateOverEarly,
   printReport,
   report,
   startFloor,
@@ -156,11 +157,9 @@ async function measure(engine, floorDatabase, gatewayDatabase, targetPercent) {
     atLeast(targetPercent, `>= ${targetPercent}%`),
   );
   // Sessions grow all through the run; a turn must not cost more as its session gets longer.
-  const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
-  const { perSecond } = gatewayResult;
   report(
     `${engine} gateway turns, last 3 s / seconds 2-4 (flat as sessions grow)`,
-    (mean(perSecond.slice(-3)) / mean(perSecond.slice(1, 4))) * 100,
+    lateOverEarly(gatewayResult.perSecond),
     '%',
     atLeast(80, '>= 80%'),
   );

@@ -142,6 +142,16 @@ export async function load(options) {
   };
 }
 
+const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
+
+/**
+ * Throughput of a run's last three seconds against seconds 2-4, in percent: 100 is flat. The
+ * first second is left out, as it includes warm-up (JIT, connection setup).
+ */
+export function lateOverEarly(perSecond) {
+  return (mean(perSecond.slice(-3)) / mean(perSecond.slice(1, 4))) * 100;
+}
+
 const rows = [];
 
 /**
