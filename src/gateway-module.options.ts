@@ -3,6 +3,8 @@ import type { GatewayConfigInput } from './core/config/config.loader.js';
 import type { GatewayConfig } from './core/config/gateway-config.js';
 import type { AuthModuleOptions } from './core/auth/auth-module.options.js';
 import type { RateLimitModuleOptions } from './core/rate-limit/rate-limit.options.js';
+import type { LoggingModuleOptions } from './core/logging/logging-module.options.js';
+import type { DatabaseExtensionOptions } from './core/database/database-extension.js';
 
 /** Options of GatewayModule.forRoot and of GatewayBuilder: the library's configuration surface. */
 export interface GatewayModuleOptions {
@@ -16,6 +18,13 @@ export interface GatewayModuleOptions {
   auth?: AuthModuleOptions;
   /** Tuning of rate limiting (key bound, session-limited methods, WS connection limit). */
   rateLimit?: RateLimitModuleOptions;
+  /**
+   * Entities and migrations of extension modules: applied at boot with the built-in ones (when
+   * `database.migrationsRun`), or by GatewayBuilder.migrate().
+   */
+  database?: DatabaseExtensionOptions;
+  /** Where logs go (default: stdout, JSON lines). */
+  logging?: LoggingModuleOptions;
   /** Nest modules that extend the gateway (their @RpcMethod providers are discovered). */
   imports?: ModuleMetadata['imports'];
   /**

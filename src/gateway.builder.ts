@@ -1,8 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ModuleMetadata } from '@nestjs/common';
 import type { GatewayConfigInput } from './core/config/config.loader.js';
+import { isPrototypeKey } from './core/config/prototype-key.js';
+import type { DatabaseExtensionOptions } from './core/database/database-extension.js';
+import { runPendingMigrations } from './core/database/database.migrator.js';
 import type { GatewayModuleOptions } from './gateway-module.options.js';
 import { createGatewayApp } from './gateway.factory.js';
+import { resolveGatewayConfig } from './gateway.module.js';
 import { installSignalHandlers, listenGateway } from './serve.js';
 
 /**
@@ -13,18 +17,12 @@ export class GatewayBuilder {
   private readonly options: GatewayModuleOptions & { config: GatewayConfigInput } = { config: {} };
   private readonly extensions: NonNullable<ModuleMetadata['imports']> = [];
 
-  /** Settings in openclaw.json's shape; later calls merge over earlier ones. */
+  /**
+   * Settings in openclaw.json's shape; later calls merge over earlier ones at every depth (a
+   * second call setting `auth.jwt.issuer` keeps `auth.jwt.secret`). Arrays are replaced whole.
+   */
   withConfig(config: GatewayConfigInput): this {
-    for (const [key, value] of Object.entries(config)) {
-      const current = (this.options.config as Record<string, unknown>)[key];
-      (this.options.config as Record<string, unknown>)[key] =
-        current &&
-        typeof current === 'object' &&
-        !Array.isArray(current) &&
-        typeof value === 'object'
-          ? { ...current, ...value }
-          : value;
-    }
+    this.options.config = mergeConfig(this.options.config, config);
     return this;
   }
 
@@ -38,9 +36,26 @@ export class GatewayBuilder {
     return this.withConfig({ rateLimit: limits });
   }
 
-  /** Adds a Nest module whose providers add methods, agents or tools. */
-  withModule(module: NonNullable<ModuleMetadata['imports']>[number]): this {
+  /**
+   * Adds a Nest module whose providers add methods, agents or tools, with the tables it brings
+   * (its entities and migrations), if any.
+   */
+  withModule(
+    module: NonNullable<ModuleMetadata['imports']>[number],
+    database?: DatabaseExtensionOptions,
+  ): this {
     this.extensions.push(module);
+    if (database) this.withDatabase(database);
+    return this;
+  }
+
+  /** Entities and migrations of extension modules, added to the built-in ones. */
+  withDatabase(database: DatabaseExtensionOptions): this {
+    const current = this.options.database ?? {};
+    this.options.database = {
+      entities: [...(current.entities ?? []), ...(database.entities ?? [])],
+      migrations: [...(current.migrations ?? []), ...(database.migrations ?? [])],
+    };
     return this;
   }
 
@@ -49,6 +64,16 @@ export class GatewayBuilder {
     this.options.configFile = false;
     this.options.env = {};
     return this;
+  }
+
+  /**
+   * Applies the pending migrations, built-in and extensions', to the configured database, without
+   * building the app; returns the names applied. For deployments that set database.migrationsRun
+   * to false and migrate as a release step.
+   */
+  async migrate(): Promise<string[]> {
+    const config = resolveGatewayConfig(this.options);
+    return runPendingMigrations(config.database.url, this.options.database);
   }
 
   async build(): Promise<NestFastifyApplication> {
@@ -69,4 +94,25 @@ export class GatewayBuilder {
     installSignalHandlers(app);
     return app;
   }
+}
+
+type Plain = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is Plain {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** `over` merged into a copy of `base`: plain objects key by key, anything else replaced. */
+function mergeConfig(base: object, over: object): Plain {
+  const merged: Plain = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    // Own keys only, and never one that would reach the prototype.
+    if (value === undefined || isPrototypeKey(key)) continue;
+    const current = Object.hasOwn(merged, key) ? merged[key] : undefined;
+    merged[key] =
+      isPlainObject(current) && isPlainObject(value) ? mergeConfig(current, value) : value;
+  }
+  return merged;
 }

@@ -22,6 +22,7 @@ export async function createGatewayApp(
     GatewayModule.forRoot({ ...options, config }),
     new FastifyAdapter({
       bodyLimit: config.gateway.bodyLimit,
+      ...slowClientTimeouts(config),
       // X-Forwarded-For is resolved by the gateway against configured proxies, never blindly.
       trustProxy: false,
       return503OnClosing: true,
@@ -34,6 +35,32 @@ export async function createGatewayApp(
   // Initialised here so that a bad method table or config fails at build(), not at listen().
   await app.init();
   return app;
+}
+
+/**
+ * Node's HTTP timeouts against slow clients (Fastify leaves them off). requestTimeout and
+ * headersTimeout end once the request has been read, so a long call's reply is never cut; there
+ * is no socket inactivity timeout (Fastify's connectionTimeout) for the same reason. Node checks
+ * them every connectionsCheckingInterval (30 s by default): checked often enough here that a
+ * slow client is dropped within its timeout plus at most a second.
+ */
+function slowClientTimeouts(config: GatewayConfig): {
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  http: { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number };
+} {
+  const { requestTimeout, headersTimeout, keepAliveTimeout } = config.gateway;
+  const shortest = Math.min(requestTimeout, headersTimeout);
+  return {
+    requestTimeout,
+    keepAliveTimeout,
+    http: {
+      // Node refuses headersTimeout > requestTimeout; the request's bound covers its headers too.
+      requestTimeout,
+      headersTimeout: shortest,
+      connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(shortest / 4))),
+    },
+  };
 }
 
 /**
@@ -56,7 +83,8 @@ export async function configureGatewayApp(app: NestFastifyApplication): Promise<
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'", 'ws:', 'wss:'],
+        // CSP Level 3: 'self' also matches ws: and wss: to the page's own host and port.
+        connectSrc: ["'self'"],
         fontSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],

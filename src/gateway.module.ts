@@ -4,9 +4,11 @@ import { loadConfig } from './core/config/config.loader.js';
 import { ConfigModule } from './core/config/config.module.js';
 import { GatewayConfig } from './core/config/gateway-config.js';
 import { DatabaseModule } from './core/database/database.module.js';
+import { DATABASE_EXTENSION_OPTIONS } from './core/database/database-extension.js';
 import { AuthModule } from './core/auth/auth.module.js';
 import { AUTH_MODULE_OPTIONS } from './core/auth/auth-module.options.js';
 import { RATE_LIMIT_MODULE_OPTIONS } from './core/rate-limit/rate-limit.options.js';
+import { LOGGING_MODULE_OPTIONS } from './core/logging/logging-module.options.js';
 import { RateLimitModule } from './core/rate-limit/rate-limit.module.js';
 import { HealthModule } from './core/health/health.module.js';
 import { LoggingModule } from './core/logging/logging.module.js';
@@ -92,12 +94,24 @@ export class GatewayModule {
           inject: [GATEWAY_MODULE_OPTIONS],
           useFactory: (options: GatewayModuleOptions) => options.rateLimit ?? {},
         },
+        {
+          provide: DATABASE_EXTENSION_OPTIONS,
+          inject: [GATEWAY_MODULE_OPTIONS],
+          useFactory: (options: GatewayModuleOptions) => options.database ?? {},
+        },
+        {
+          provide: LOGGING_MODULE_OPTIONS,
+          inject: [GATEWAY_MODULE_OPTIONS],
+          useFactory: (options: GatewayModuleOptions) => options.logging ?? {},
+        },
       ],
       exports: [
         GatewayConfig,
         GATEWAY_MODULE_OPTIONS,
         AUTH_MODULE_OPTIONS,
         RATE_LIMIT_MODULE_OPTIONS,
+        LOGGING_MODULE_OPTIONS,
+        DATABASE_EXTENSION_OPTIONS,
       ],
     };
     return {

@@ -8,6 +8,13 @@ export type {
   GatewayModuleOptions,
   GatewayModuleAsyncOptions,
 } from './gateway-module.options.js';
+export type {
+  DatabaseExtensionOptions,
+  EntityClass,
+  MigrationClass,
+} from './core/database/database-extension.js';
+export { runPendingMigrations } from './core/database/database.migrator.js';
+export type { LoggingModuleOptions } from './core/logging/logging-module.options.js';
 export { loadConfig, type GatewayConfigInput } from './core/config/config.loader.js';
 export { GatewayConfig } from './core/config/gateway-config.js';
 export { ConfigValidationError } from './core/config/config-validation.error.js';

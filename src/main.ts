@@ -1,20 +1,12 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { DataSource } from 'typeorm';
-import {
-  createClient,
-  listClients,
-  mintToken,
-  printFirstRunAccess,
-  revokeClient,
-} from './core/auth/auth.cli.js';
+import { createClient, listClients, mintToken, revokeClient } from './core/auth/auth.cli.js';
 import { ConfigValidationError } from './core/config/config-validation.error.js';
 import { loadConfig } from './core/config/config.loader.js';
-import { GatewayConfig } from './core/config/gateway-config.js';
-import { buildDataSourceOptions } from './core/database/database-url.js';
+import { runPendingMigrations } from './core/database/database.migrator.js';
 import { createGatewayApp } from './gateway.factory.js';
-import { installSignalHandlers, listenGateway } from './serve.js';
+import { announceFirstRun, installSignalHandlers, listenGateway } from './serve.js';
 
 const USAGE = `Usage: openclaw-gateway [command] [options]
 
@@ -41,27 +33,18 @@ async function serve(): Promise<void> {
   const app = await createGatewayApp();
   await listenGateway(app);
   installSignalHandlers(app);
-  const config = app.get(GatewayConfig);
-  await printFirstRunAccess(config, config.gateway);
+  await announceFirstRun(app);
 }
 
+// The built-in app's migrations; an embedder with extension tables runs GatewayBuilder.migrate().
 async function migrate(): Promise<number> {
-  const config = loadConfig();
-  const dataSource = new DataSource(
-    buildDataSourceOptions(config.database.url, { migrationsRun: false }),
+  const applied = await runPendingMigrations(loadConfig().database.url);
+  console.log(
+    applied.length
+      ? `Applied ${applied.length} migration(s): ${applied.join(', ')}`
+      : 'The database is up to date.',
   );
-  await dataSource.initialize();
-  try {
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    console.log(
-      applied.length
-        ? `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`
-        : 'The database is up to date.',
-    );
-    return 0;
-  } finally {
-    await dataSource.destroy();
-  }
+  return 0;
 }
 
 async function clients(

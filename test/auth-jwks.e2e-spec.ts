@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstRunAccess } from '../src/core/auth/auth.cli.js';
+import { ConfigValidationError } from '../src/core/config/config-validation.error.js';
 import { loadConfig } from '../src/core/config/config.loader.js';
+import { announceFirstRun } from '../src/serve.js';
 import { postRpc, startGateway, WsTestClient, type TestGateway } from './support/gateway.js';
 import { AuthProbeModule } from './support/auth-probe.rpc.js';
 import { recordingServer, signToken, TEST_SECRET } from './support/auth-tokens.js';
@@ -114,6 +116,31 @@ describe('JwtAuthGuard with a corporate identity provider (JWKS)', () => {
   });
 });
 
+describe('JWKS configuration that would trust too much', () => {
+  it('refuses to boot without issuer and audience, or over plain http to another host', async () => {
+    const jwt = { secret: TEST_SECRET, jwksUrl: 'http://127.0.0.1:9/jwks.json' };
+    const boot = (extra: Record<string, string>) =>
+      startGateway({ auth: { jwt: { ...jwt, ...extra } } }).then(
+        async (gateway) => {
+          await gateway.close();
+          return undefined;
+        },
+        (err: unknown) => err,
+      );
+    const withoutAudience = await boot({ issuer: 'https://idp.corp' });
+    expect(withoutAudience).toBeInstanceOf(ConfigValidationError);
+    expect((withoutAudience as Error).message).toMatch(
+      /auth\.jwt\.jwksUrl: needs auth\.jwt\.audience too/,
+    );
+    const overHttp = await boot({
+      issuer: 'https://idp.corp',
+      audience: 'openclaw',
+      jwksUrl: 'http://idp.corp/jwks.json',
+    });
+    expect((overHttp as Error).message).toMatch(/auth\.jwt\.jwksUrl: must be an https:\/\/ URL/);
+  });
+});
+
 describe('first run without a configured secret', () => {
   it('generates a 0600 secret beside the database and serves with it on loopback', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'openclaw-first-run-'));
@@ -147,5 +174,28 @@ describe('first run without a configured secret', () => {
       ),
     ).rejects.toThrow(/refusing to serve on 0\.0\.0\.0 with a generated secret/);
     expect(existsSync(join(dir, 'jwt-secret'))).toBe(false);
+  });
+
+  it('prints the admin token on the start that creates the secret, and never again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openclaw-first-run-'));
+    const url = `sqlite:${join(dir, 'openclaw.db')}`;
+    const start = async () => {
+      const gateway = await startGateway({ database: { url } }, { withoutSecret: true });
+      const lines: string[] = [];
+      try {
+        expect(await announceFirstRun(gateway.app, (line) => lines.push(line))).toBe(
+          lines.length > 0,
+        );
+      } finally {
+        await gateway.close();
+      }
+      return lines.join('\n');
+    };
+    const first = await start();
+    expect(first).toMatch(/Admin token \(12h\): [\w-]+\.[\w-]+\.[\w-]+/);
+    expect(first).toMatch(/#token=/);
+    // The secret now exists: later starts reuse it and print no credential into the logs.
+    expect(await start()).toBe('');
+    expect(await start()).toBe('');
   });
 });

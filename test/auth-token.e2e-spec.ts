@@ -3,7 +3,12 @@ import { dirname, join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/core/database/database-url.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { revokeClient } from '../src/core/auth/auth.cli.js';
 import { OAuthClientService } from '../src/core/auth/oauth-client.service.js';
+import { RefreshTokenService } from '../src/core/auth/refresh-token.service.js';
+import { CLIENT_STATUS_TTL_MS } from '../src/core/auth/revoked-clients.js';
+import { CLIENT_FAILURE_LIMIT } from '../src/core/auth/client-auth-failures.js';
+import { loadConfig } from '../src/core/config/config.loader.js';
 import { postRpc, startGateway, type TestGateway } from './support/gateway.js';
 import { AuthProbeModule } from './support/auth-probe.rpc.js';
 import { sqliteUrl } from './support/databases.js';
@@ -40,6 +45,19 @@ describe('POST /auth/token', () => {
   const credentials = () => ({ client_id: client.clientId, client_secret: client.clientSecret });
   const refresh = (refreshToken: string) =>
     token({ grant_type: 'refresh_token', refresh_token: refreshToken, ...credentials() });
+  /**
+   * A new refresh-token family for the reader client. No grant of the endpoint issues one today
+   * (client_credentials must not, RFC 6749 §4.4.3); the rotation is served all the same.
+   */
+  const newFamily = async (clientId = client.clientId) => {
+    const refreshToken = await gateway.app
+      .get(RefreshTokenService)
+      .issue({ clientId, subject: clientId, scopes: ['sessions:read', 'agents:read'] });
+    issued.push(refreshToken);
+    return refreshToken;
+  };
+  const whoamiWith = (accessToken: string) =>
+    postRpc(gateway.baseUrl, whoami, { headers: { authorization: `Bearer ${accessToken}` } });
 
   beforeAll(async () => {
     databaseUrl = sqliteUrl();
@@ -56,7 +74,7 @@ describe('POST /auth/token', () => {
   });
   afterAll(() => gateway?.close());
 
-  it('issues an access and a refresh token for client_credentials, as JSON or as a form', async () => {
+  it('issues an access token and no refresh token for client_credentials, as JSON or as a form', async () => {
     for (const form of [false, true]) {
       const reply = await token({ grant_type: 'client_credentials', ...credentials() }, form);
       expect(reply.status).toBe(200);
@@ -66,7 +84,7 @@ describe('POST /auth/token', () => {
         expires_in: 3600,
         scope: 'sessions:read agents:read',
       });
-      expect(reply.body.refresh_token).toMatch(/^ocr_[\w-]{43}$/);
+      expect(reply.body).not.toHaveProperty('refresh_token');
       const call = await postRpc(gateway.baseUrl, whoami, {
         headers: { authorization: `Bearer ${reply.body.access_token}` },
       });
@@ -122,10 +140,11 @@ describe('POST /auth/token', () => {
   });
 
   it('rotates the refresh token on every use', async () => {
-    const first = await token({ grant_type: 'client_credentials', ...credentials() });
-    const second = await refresh(first.body.refresh_token);
+    const first = await newFamily();
+    const second = await refresh(first);
     expect(second.status).toBe(200);
-    expect(second.body.refresh_token).not.toBe(first.body.refresh_token);
+    expect(second.body.refresh_token).toMatch(/^ocr_[\w-]{43}$/);
+    expect(second.body.refresh_token).not.toBe(first);
     expect(second.body.scope).toBe('sessions:read agents:read');
     const third = await refresh(second.body.refresh_token);
     expect(third.status).toBe(200);
@@ -136,10 +155,10 @@ describe('POST /auth/token', () => {
   });
 
   it('revokes the whole family when a used refresh token is presented again', async () => {
-    const first = await token({ grant_type: 'client_credentials', ...credentials() });
-    const second = await refresh(first.body.refresh_token);
+    const first = await newFamily();
+    const second = await refresh(first);
     expect(second.status).toBe(200);
-    const replay = await refresh(first.body.refresh_token);
+    const replay = await refresh(first);
     expect([replay.status, replay.body.error]).toEqual([400, 'invalid_grant']);
     const successor = await refresh(second.body.refresh_token);
     expect([successor.status, successor.body.error]).toEqual([400, 'invalid_grant']);
@@ -147,11 +166,8 @@ describe('POST /auth/token', () => {
 
   it('lets at most one of two parallel refreshes with one token win', async () => {
     for (let round = 0; round < 5; round++) {
-      const first = await token({ grant_type: 'client_credentials', ...credentials() });
-      const replies = await Promise.all([
-        refresh(first.body.refresh_token),
-        refresh(first.body.refresh_token),
-      ]);
+      const first = await newFamily();
+      const replies = await Promise.all([refresh(first), refresh(first)]);
       const winners = replies.filter((r) => r.status === 200);
       expect(winners.length).toBeLessThanOrEqual(1);
       expect(
@@ -164,26 +180,71 @@ describe('POST /auth/token', () => {
     const other = await gateway.app
       .get(OAuthClientService)
       .create({ name: 'other', scopes: ['agents:read'] });
-    const first = await token({ grant_type: 'client_credentials', ...credentials() });
+    const first = await newFamily();
     const stolen = await token({
       grant_type: 'refresh_token',
-      refresh_token: first.body.refresh_token,
+      refresh_token: first,
       client_id: other.clientId,
       client_secret: other.clientSecret,
     });
     expect([stolen.status, stolen.body.error]).toEqual([400, 'invalid_grant']);
   });
 
-  it('refuses a revoked client and its refresh tokens', async () => {
+  it('refuses a revoked client, its refresh tokens and its outstanding access tokens', async () => {
     const service = gateway.app.get(OAuthClientService);
     const doomed = await service.create({ name: 'doomed', scopes: ['agents:read'] });
     const creds = { client_id: doomed.clientId, client_secret: doomed.clientSecret };
     const first = await token({ grant_type: 'client_credentials', ...creds });
     expect(first.status).toBe(200);
+    const refreshToken = await gateway.app
+      .get(RefreshTokenService)
+      .issue({ clientId: doomed.clientId, subject: doomed.clientId, scopes: ['agents:read'] });
+    // Verified once, so the token sits in the verifier's cache when the client is revoked.
+    expect((await whoamiWith(first.body.access_token)).status).toBe(200);
+
     expect(await service.revoke(doomed.clientId)).toBe(true);
+    const call = await whoamiWith(first.body.access_token);
+    expect([call.status, call.body.error.code]).toEqual([401, -32001]);
     expect((await token({ grant_type: 'client_credentials', ...creds })).status).toBe(401);
+    const refreshed = await token({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      ...creds,
+    });
+    expect(refreshed.status).toBe(401);
     const listed = await service.list();
     expect(listed.find((c) => c.clientId === doomed.clientId)?.revokedAt).toBeTruthy();
+    // Tokens of other clients are untouched.
+    const other = await token({ grant_type: 'client_credentials', ...credentials() });
+    expect((await whoamiWith(other.body.access_token)).status).toBe(200);
+  });
+
+  it('stops access tokens on every instance when `clients revoke` runs elsewhere', async () => {
+    const doomed = await gateway.app
+      .get(OAuthClientService)
+      .create({ name: 'revoked-by-cli', scopes: ['agents:read'] });
+    const issuedToken = await token({
+      grant_type: 'client_credentials',
+      client_id: doomed.clientId,
+      client_secret: doomed.clientSecret,
+    });
+    expect((await whoamiWith(issuedToken.body.access_token)).status).toBe(200);
+
+    // The CLI opens the database itself: the gateway learns of it from there, within seconds.
+    const cliConfig = loadConfig({
+      env: {},
+      ignoreFile: true,
+      overrides: { database: { url: databaseUrl }, auth: { jwt: { secret: TEST_SECRET } } },
+    });
+    expect(await revokeClient(cliConfig, doomed.clientId)).toBe(true);
+    const revokedAt = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - revokedAt < 15_000) {
+      status = (await whoamiWith(issuedToken.body.access_token)).status;
+      if (status === 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - revokedAt).toBeLessThan(CLIENT_STATUS_TTL_MS + 2_000);
   });
 
   it('leaves no usable token or secret in a dump of the database', async () => {
@@ -209,6 +270,10 @@ describe('POST /auth/token', () => {
       ];
       const text = JSON.stringify(rows);
       for (const secret of secrets) expect(text.includes(secret)).toBe(false);
+      const tokenRow = rows.find((r) => 'lookup_hash' in r);
+      expect(tokenRow?.lookup_hash).toMatch(/^[0-9a-f]{64}$/);
+      // Only the keyed hash: no copy of the token, even encrypted.
+      expect(Object.keys(tokenRow ?? {})).not.toContain('token_ciphertext');
       const clientRow = rows.find((r) => r.client_id === client.clientId && 'secret_hash' in r);
       expect(clientRow?.secret_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
     } finally {
@@ -218,30 +283,42 @@ describe('POST /auth/token', () => {
 });
 
 describe('POST /auth/token under attack', () => {
-  it('throttles secret guessing per client id, leaving other clients alone', async () => {
-    const gateway = await startGateway();
+  it('counts failed secrets per client and address: a third party locks out only itself', async () => {
+    // The proxy in front of the gateway names each client's address.
+    const gateway = await startGateway({ gateway: { trustedProxies: ['127.0.0.1'] } });
     try {
       const clients = gateway.app.get(OAuthClientService);
       const victim = await clients.create({ name: 'victim', scopes: ['agents:read'] });
-      const bystander = await clients.create({ name: 'bystander', scopes: ['agents:read'] });
-      const attempt = (clientId: string, secret: string) =>
+      const attempt = (from: string, secret: string) =>
         fetch(`${gateway.baseUrl}/auth/token`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': from },
           body: JSON.stringify({
             grant_type: 'client_credentials',
-            client_id: clientId,
+            client_id: victim.clientId,
             client_secret: secret,
           }),
         });
-      for (let i = 0; i < 60; i++) {
-        expect((await attempt(victim.clientId, `guess-${i}`)).status).toBe(401);
+      const attacker = '203.0.113.7';
+      const home = '198.51.100.9';
+
+      // Successes are never counted: a client may fetch tokens as often as it likes.
+      for (let i = 0; i < CLIENT_FAILURE_LIMIT + 5; i++) {
+        expect((await attempt(home, victim.clientSecret)).status).toBe(200);
       }
-      const blocked = await attempt(victim.clientId, victim.clientSecret);
+      for (let i = 0; i < CLIENT_FAILURE_LIMIT; i++) {
+        expect((await attempt(attacker, `guess-${i}`)).status).toBe(401);
+      }
+      const blocked = await attempt(attacker, 'one-more-guess');
       expect(blocked.status).toBe(429);
       expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(((await blocked.json()) as any).error).toBe('invalid_client');
-      expect((await attempt(bystander.clientId, bystander.clientSecret)).status).toBe(200);
+
+      // The client itself, from its own address, still gets its token, and a mistake there is
+      // an ordinary 401: the attacker's failures were not counted against it.
+      expect((await attempt(home, victim.clientSecret)).status).toBe(200);
+      expect((await attempt(home, 'typo')).status).toBe(401);
+      expect((await attempt(home, victim.clientSecret)).status).toBe(200);
     } finally {
       await gateway.close();
     }

@@ -264,16 +264,14 @@ describe('JwtAuthGuard over HTTP and WebSocket (HS256)', () => {
     expect(forgedReply.status).toBe(401);
   });
 
-  it('refuses calls once a WebSocket token expires and closes the connection with 4001', async () => {
+  it('closes a WebSocket with 4001 when its token expires, without waiting for a call', async () => {
     const exp = now() + 2;
     const token = await valid({}, { exp });
     const ws = await WsTestClient.connect(gateway.wsUrl, { headers: bearer(token) });
     expect((await ws.call('probe.whoami', {}, 1)).result.subject).toBe('alice');
-    // Waiting out the token's lifetime is the event under test (clockTolerance is 0 here).
-    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
-    const reply = await ws.call('probe.whoami', {}, 2);
-    expect(reply.error).toEqual({ code: -32001, message: 'Token expired' });
     expect(await ws.closed).toBe(4001);
+    // clockTolerance is 0 here: closed at exp, not before.
+    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
   });
 
   it('guards plain HTTP routes: @Public ones pass, others need a valid bearer token', async () => {
@@ -286,7 +284,9 @@ describe('JwtAuthGuard over HTTP and WebSocket (HS256)', () => {
     });
     expect(forgedReply.status).toBe(401);
     expect(forgedReply.headers.get('www-authenticate')).toContain('error="invalid_token"');
-    const ok = await fetch(`${gateway.baseUrl}/status`, { headers: bearer(await valid()) });
+    const ok = await fetch(`${gateway.baseUrl}/status`, {
+      headers: bearer(await valid({ scope: 'metrics:read' })),
+    });
     expect(ok.status).toBe(200);
   });
 });

@@ -15,8 +15,25 @@ import {
   type RpcMethodMetadata,
 } from '../src/core/rpc/rpc-method.decorator.js';
 import { createGatewayApp } from '../src/gateway.factory.js';
+import { GatewayBuilder } from '../src/gateway.builder.js';
+import { DATABASE_MIGRATIONS } from '../src/core/database/database-url.js';
 import { CalculatorModule } from './support/calculator.rpc.js';
-import { postRpc, startGateway, WsTestClient, type TestGateway } from './support/gateway.js';
+import { postgresUrl, reportMissingPostgres, sqliteUrl } from './support/databases.js';
+import {
+  postRpc,
+  rpcOver,
+  startGateway,
+  WsTestClient,
+  type TestGateway,
+} from './support/gateway.js';
+import {
+  CreateTestNotes1800000000000,
+  NOTES_DATABASE,
+  NotesModule,
+} from './support/notes.module.js';
+
+const postgresAvailable = (await postgresUrl()) !== undefined;
+if (!postgresAvailable) reportMissingPostgres('extension e2e');
 
 /** A global guard defined outside the core: it must see every call with its method and metadata. */
 @Injectable()
@@ -183,4 +200,59 @@ describe('the method table at boot', () => {
     }
     expect(String(await bootWith(Unguarded))).toMatch(/declares no scope and is not @Public\(\)/);
   });
+});
+
+describe.each([
+  { engine: 'SQLite', url: () => Promise.resolve(sqliteUrl()), skip: false },
+  { engine: 'PostgreSQL', url: async () => (await postgresUrl())!, skip: !postgresAvailable },
+])('an extension module with its own table, on $engine', ({ url, skip }) => {
+  const builtIn = DATABASE_MIGRATIONS.map((migration) => migration.name);
+
+  it.skipIf(skip)('creates its table at boot and serves methods that use it', async () => {
+    const gateway = await startGateway(
+      { database: { url: await url() } },
+      { imports: [NotesModule], database: NOTES_DATABASE },
+    );
+    try {
+      const { ok } = rpcOver(() => gateway);
+      expect(await ok('notes.add', { content: 'buy milk' })).toMatchObject({
+        owner: 'test-user',
+        content: 'buy milk',
+      });
+      await ok('notes.add', { content: 'call Bob' });
+      expect(await ok('notes.list')).toEqual(['buy milk', 'call Bob']);
+      // Built-in tables are there as before.
+      expect(await ok('session.create', {})).toHaveProperty('sessionKey');
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it.skipIf(skip)(
+    'is migrated by GatewayBuilder.migrate() with the built-in schema, for boots that do not migrate',
+    async () => {
+      const databaseUrl = await url();
+      const builder = () =>
+        new GatewayBuilder()
+          .isolated()
+          .withEventStore(databaseUrl)
+          .withModule(NotesModule, NOTES_DATABASE);
+
+      const applied = await builder().migrate();
+      expect(applied.sort()).toEqual([...builtIn, CreateTestNotes1800000000000.name].sort());
+      expect(await builder().migrate()).toEqual([]);
+
+      const gateway = await startGateway(
+        { database: { url: databaseUrl, migrationsRun: false } },
+        { imports: [NotesModule], database: NOTES_DATABASE },
+      );
+      try {
+        const { ok } = rpcOver(() => gateway);
+        await ok('notes.add', { content: 'stored' });
+        expect(await ok('notes.list')).toEqual(['stored']);
+      } finally {
+        await gateway.close();
+      }
+    },
+  );
 });

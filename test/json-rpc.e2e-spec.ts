@@ -1,3 +1,5 @@
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CalculatorModule, CalculatorRpc } from './support/calculator.rpc.js';
 import { postRpc, startGateway, WsTestClient, type TestGateway } from './support/gateway.js';
@@ -278,6 +280,80 @@ describe.each([
       expect(names).toEqual(expect.arrayContaining(['rpc.discover', 'subtract', 'sum', 'sleep']));
       expect(doc.components.schemas.SubtractParams.additionalProperties).toBe(false);
     });
+  });
+});
+
+describe('the rpc.discover document', () => {
+  const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+  /** Every `$ref` in the document, with the path where it sits. */
+  function refsIn(value: unknown, path = '$'): Array<{ path: string; ref: string }> {
+    if (Array.isArray(value)) return value.flatMap((item, i) => refsIn(item, `${path}[${i}]`));
+    if (typeof value !== 'object' || value === null) return [];
+    return Object.entries(value).flatMap(([key, item]) =>
+      key === '$ref' && typeof item === 'string'
+        ? [{ path, ref: item }]
+        : refsIn(item, `${path}.${key}`),
+    );
+  }
+
+  /** The node a local JSON pointer (`#/a/b`) points at, or undefined. */
+  function resolvePointer(doc: unknown, ref: string): unknown {
+    return ref
+      .slice(2)
+      .split('/')
+      .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .reduce<unknown>(
+        (node, part) =>
+          typeof node === 'object' && node !== null && Object.hasOwn(node, part)
+            ? (node as Record<string, unknown>)[part]
+            : undefined,
+        doc,
+      );
+  }
+
+  it('holds no dangling $ref: each one resolves inside the document', async () => {
+    const doc = (await postRpc(gateway.baseUrl, { jsonrpc: '2.0', method: 'rpc.discover', id: 1 }))
+      .body.result;
+    const refs = refsIn(doc);
+    // session.create's metadata once pointed at #/components/schemas/Object, defined nowhere.
+    const dangling = refs.filter(({ ref }) => !ref.startsWith('#/') || !resolvePointer(doc, ref));
+    expect(dangling).toEqual([]);
+    const create = doc.methods.find((m: any) => m.name === 'session.create');
+    expect(create.params.find((p: any) => p.name === 'metadata').schema).toMatchObject({
+      type: 'object',
+    });
+  });
+
+  it('compiles every params, result and component schema with ajv in strict mode', async () => {
+    const doc = (await postRpc(gateway.baseUrl, { jsonrpc: '2.0', method: 'rpc.discover', id: 1 }))
+      .body.result;
+    const ajv = addFormats(new Ajv({ strict: true, allErrors: true }));
+    // The document is registered once, so `#/components/...` refs resolve against it.
+    ajv.addSchema({ $id: 'openrpc', components: doc.components }, undefined, undefined, false);
+    ajv.addKeyword('components');
+    const rebase = (schema: unknown) =>
+      JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openrpc#/components/'));
+
+    const schemas: Array<[string, unknown]> = [
+      ...Object.entries(doc.components.schemas as Record<string, unknown>).map(
+        ([name, schema]) => [`components.schemas.${name}`, schema] as [string, unknown],
+      ),
+      ...doc.methods.flatMap((m: any) => [
+        ...m.params.map((p: any) => [`${m.name} params.${p.name}`, p.schema]),
+        [`${m.name} result`, m.result.schema],
+      ]),
+    ];
+    const failures = schemas.flatMap(([where, schema]) => {
+      try {
+        ajv.compile(rebase(schema));
+        return [];
+      } catch (error) {
+        return [`${where}: ${(error as Error).message}`];
+      }
+    });
+    expect(failures).toEqual([]);
+    expect(schemas.length).toBeGreaterThan(10);
   });
 });
 

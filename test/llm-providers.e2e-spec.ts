@@ -18,8 +18,8 @@ import {
 } from './support/openai-responses-server.js';
 
 // Test-only variables: the agents name them, and nothing else may supply a key.
-const ANTHROPIC_KEY_ENV = 'OPENCLAW_TEST_ANTHROPIC_KEY';
-const OPENAI_KEY_ENV = 'OPENCLAW_TEST_OPENAI_KEY';
+const ANTHROPIC_KEY_ENV = 'TEST_ANTHROPIC_KEY';
+const OPENAI_KEY_ENV = 'TEST_OPENAI_KEY';
 const ANTHROPIC_KEY = 'sk-ant-test-0123456789';
 const OPENAI_KEY = 'sk-test-openai-9876543210';
 

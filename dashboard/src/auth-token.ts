@@ -9,6 +9,30 @@ export function takeTokenFromFragment(location: Location, history: History): str
   return decodeURIComponent(match[1]);
 }
 
+/** What watchTokenLinks needs of `window`: its events, address and history. */
+export interface TokenLinkWindow {
+  location: Location;
+  history: History;
+  addEventListener(type: 'hashchange', listener: () => void): void;
+  removeEventListener(type: 'hashchange', listener: () => void): void;
+}
+
+/**
+ * Calls `onToken` for a `#token=…` link opened in this tab after it loaded (a browser only fires
+ * `hashchange` then, it does not reload the page). Returns a function that stops watching.
+ */
+export function watchTokenLinks(
+  win: TokenLinkWindow,
+  onToken: (token: string) => void,
+): () => void {
+  const listener = (): void => {
+    const token = takeTokenFromFragment(win.location, win.history);
+    if (token) onToken(token);
+  };
+  win.addEventListener('hashchange', listener);
+  return () => win.removeEventListener('hashchange', listener);
+}
+
 export function loadToken(): string | undefined {
   return sessionStorage.getItem(KEY) ?? undefined;
 }

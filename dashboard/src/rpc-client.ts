@@ -217,7 +217,10 @@ export class RpcClient {
     }
   }
 
-  /** Pages `session.history` from lastSeq to the end; a short page resubscribes. */
+  /**
+   * Pages `session.history` from lastSeq to the end. Pages are capped by bytes as well as count,
+   * so a short page is not the end: only an empty one is (the server resubscribes at the end).
+   */
   private async catchUp(sessionKey: string, followed: Followed): Promise<void> {
     const held: SessionEvent[] = [];
     followed.held = held;
@@ -229,7 +232,7 @@ export class RpcClient {
           limit: HISTORY_PAGE,
         });
         page.forEach((event) => this.deliver(sessionKey, event, true));
-        if (page.length < HISTORY_PAGE) break;
+        if (page.length === 0) break;
       }
     } finally {
       if (followed.held === held) followed.held = undefined;

@@ -16,6 +16,7 @@ import {
 } from 'class-validator';
 import { ConfigValidationError } from '../core/config/config-validation.error.js';
 import { parseDuration } from '../core/config/duration.js';
+import { isPrototypeKey } from '../core/config/prototype-key.js';
 
 export const AGENT_PROVIDERS = ['openai-compatible', 'openai', 'anthropic'] as const;
 export type AgentProvider = (typeof AGENT_PROVIDERS)[number];
@@ -117,9 +118,16 @@ export function parseAgentConfigs(raw: readonly Record<string, unknown>[]): Agen
   const problems: string[] = [];
   const seen = new Set<string>();
   const configs = raw.map((entry, index) => {
-    const config = plainToInstance(AgentConfig, entry, { exposeDefaultValues: true });
+    // Checked before class-transformer, which skips or trips over such keys instead of naming them.
+    const reserved = Object.keys(entry).filter(isPrototypeKey);
+    problems.push(...reserved.map((key) => `agents[${index}].${key}: not an agent setting`));
+    const config = plainToInstance(AgentConfig, omitKeys(entry, reserved), {
+      exposeDefaultValues: true,
+    });
     const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true });
     problems.push(...describe(errors, `agents[${index}]`));
+    const apiKeyEnvProblem = checkApiKeyEnv(config.apiKeyEnv);
+    if (apiKeyEnvProblem) problems.push(`agents[${index}].apiKeyEnv: ${apiKeyEnvProblem}`);
     if (typeof config.id === 'string') {
       if (seen.has(config.id)) problems.push(`agents[${index}].id: duplicate id "${config.id}"`);
       seen.add(config.id);
@@ -128,6 +136,25 @@ export function parseAgentConfigs(raw: readonly Record<string, unknown>[]): Agen
   });
   if (problems.length) throw new ConfigValidationError(problems);
   return configs;
+}
+
+function omitKeys(entry: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(entry).filter(([key]) => !keys.includes(key)));
+}
+
+/**
+ * The key named by `apiKeyEnv` is sent to the agent's (configurable) baseUrl: it must never be
+ * one of the gateway's own secrets, nor a name that an object lookup would find on its prototype.
+ */
+function checkApiKeyEnv(name: unknown): string | undefined {
+  if (typeof name !== 'string') return undefined;
+  if (name.toUpperCase().startsWith('OPENCLAW_')) {
+    return `must not name a gateway variable (OPENCLAW_*): its value would be sent to the agent's provider, got "${name}"`;
+  }
+  if (isPrototypeKey(name)) {
+    return `must not be the name of an Object property, got "${name}"`;
+  }
+  return undefined;
 }
 
 function describe(errors: ValidationError[], prefix: string): string[] {

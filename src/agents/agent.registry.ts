@@ -98,7 +98,7 @@ export class AgentRegistry implements OnModuleInit {
   /** Agents declared in `config.agents`: LLMs through the AI SDK. Invalid entries stop boot. */
   private configuredAgents(): Agent[] {
     return parseAgentConfigs(this.config.agents).map((config) => {
-      if (config.apiKeyEnv !== undefined && !process.env[config.apiKeyEnv]) {
+      if (config.apiKeyEnv !== undefined && !ownEnv(config.apiKeyEnv)) {
         this.logger.warn(
           `Agent "${config.id}": environment variable ${config.apiKeyEnv} is not set; its provider will refuse requests`,
         );
@@ -181,6 +181,11 @@ export class AgentRegistry implements OnModuleInit {
       entry.unavailable = false;
     }
   }
+}
+
+/** An environment variable's own value: never something found on the prototype. */
+function ownEnv(name: string): string | undefined {
+  return Object.hasOwn(process.env, name) ? process.env[name] : undefined;
 }
 
 function describeAgent(agent: Agent): AgentInfo {

@@ -38,4 +38,26 @@ describe('parseMcpServerConfigs', () => {
     );
     expect(problems.join('\n')).not.toContain('42');
   });
+
+  it('refuses prototype names as server names and as keys, naming each, without a crash', () => {
+    const raw = JSON.parse(`{
+      "__proto__": { "command": "x" },
+      "constructor": { "command": "x" },
+      "env": { "command": "x", "env": { "constructor": "1", "toString": "2" } },
+      "headers": { "url": "https://y", "headers": { "__proto__": "1" } },
+      "entry": { "command": "x", "hasOwnProperty": 1 }
+    }`) as Record<string, Record<string, unknown>>;
+
+    const problems = problemsOf(raw);
+
+    expect(problems.map((problem) => problem.split(': ')[0]).sort()).toEqual([
+      'mcpServers.__proto__',
+      'mcpServers.constructor',
+      'mcpServers.entry.hasOwnProperty',
+      'mcpServers.env.env.constructor',
+      'mcpServers.env.env.toString',
+      'mcpServers.headers.headers.__proto__',
+    ]);
+    expect(({} as Record<string, unknown>).command).toBeUndefined();
+  });
 });

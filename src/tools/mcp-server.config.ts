@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import { ConfigValidationError } from '../core/config/config-validation.error.js';
 import { parseDuration } from '../core/config/duration.js';
+import { isPrototypeKey } from '../core/config/prototype-key.js';
 
 const SERVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -72,9 +73,15 @@ export function parseMcpServerConfigs(
   const problems: string[] = [];
   const servers = Object.entries(raw).map(([name, entry]) => {
     const prefix = `mcpServers.${name}`;
-    if (!SERVER_NAME.test(name)) {
-      problems.push(`${prefix}: a server name must be 1-64 letters, digits, "_" or "-"`);
+    if (!SERVER_NAME.test(name) || isPrototypeKey(name)) {
+      problems.push(
+        `${prefix}: a server name must be 1-64 letters, digits, "_" or "-", and not an Object property name`,
+      );
     }
+    // Prototype names as keys are refused before class-transformer, which trips over them.
+    const reserved = prototypeKeyPaths(entry, prefix);
+    problems.push(...reserved.map((path) => `${path}: not accepted as a key`));
+    if (reserved.length) return { name, config: new McpServerConfig() };
     const config = plainToInstance(McpServerConfig, entry);
     const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true });
     problems.push(...describe(errors, prefix));
@@ -94,6 +101,23 @@ export function parseMcpServerConfigs(
   });
   if (problems.length) throw new ConfigValidationError(problems);
   return servers;
+}
+
+/** Paths of keys, in an entry and in its env and headers maps, that name prototype members. */
+function prototypeKeyPaths(entry: Record<string, unknown>, prefix: string): string[] {
+  const paths = Object.keys(entry)
+    .filter(isPrototypeKey)
+    .map((key) => `${prefix}.${key}`);
+  for (const map of ['env', 'headers'] as const) {
+    const value = Object.hasOwn(entry, map) ? entry[map] : undefined;
+    if (typeof value !== 'object' || value === null) continue;
+    paths.push(
+      ...Object.keys(value)
+        .filter(isPrototypeKey)
+        .map((key) => `${prefix}.${map}.${key}`),
+    );
+  }
+  return paths;
 }
 
 function describe(errors: ValidationError[], prefix: string): string[] {

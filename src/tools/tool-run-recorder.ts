@@ -19,10 +19,17 @@ export interface RecordedToolResult {
  * Records a client's `tools.execute { sessionKey }` in that session. The sessions module
  * provides it: `begin` checks the session exists, is the caller's and is not ended (throwing
  * the sessions' own NOT_FOUND/CONFLICT exceptions) and appends `tool.call`; `finish` appends
- * `tool.result`.
+ * `tool.result`. Every begin must be followed by a finish.
  */
 export interface ToolRunRecorder {
-  begin(caller: Caller | undefined, sessionKey: string, call: RecordedToolCall): Promise<void>;
+  /** Largest event the session stores: larger arguments or results are refused. */
+  readonly maxEventBytes?: number;
+  /** May resolve with a signal aborted when the session ends: the call stops, then finishes. */
+  begin(
+    caller: Caller | undefined,
+    sessionKey: string,
+    call: RecordedToolCall,
+  ): Promise<AbortSignal | void>;
   finish(caller: Caller | undefined, sessionKey: string, result: RecordedToolResult): Promise<void>;
 }
 

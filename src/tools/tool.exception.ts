@@ -22,7 +22,7 @@ export class ToolInvalidArgumentsException extends GatewayException {
   }
 }
 
-export type ToolFailureReason = 'timeout' | 'cancelled' | 'error' | 'invalid-result';
+export type ToolFailureReason = 'timeout' | 'cancelled' | 'error' | 'invalid-result' | 'too-large';
 
 /** A tool that threw, timed out or answered garbage; the message is safe to show. */
 export class ToolFailedException extends GatewayException {

@@ -27,6 +27,11 @@ export interface ToolExecuteOptions {
   signal?: AbortSignal;
   /** Overrides `config.tools.timeout` for this call. */
   timeoutMs?: number;
+  /**
+   * Set when the call is recorded in a session (`sessions.maxEventBytes`): arguments whose JSON
+   * is larger are refused before the tool runs, and a larger result fails the call.
+   */
+  maxEventBytes?: number;
 }
 
 interface RegisteredTool {
@@ -127,8 +132,8 @@ export class ToolRegistry implements OnModuleInit {
    * Checks arguments without running anything (throws ToolNotFoundException or
    * ToolInvalidArgumentsException), so that a caller can refuse bad input before recording it.
    */
-  validateArguments(name: string, args: unknown): Record<string, unknown> {
-    return this.checkArguments(this.entry(name), args);
+  validateArguments(name: string, args: unknown, maxBytes?: number): Record<string, unknown> {
+    return this.checkArguments(this.entry(name), args, maxBytes);
   }
 
   /**
@@ -141,11 +146,21 @@ export class ToolRegistry implements OnModuleInit {
     options: ToolExecuteOptions = {},
   ): Promise<ToolResult> {
     const entry = this.entry(name);
-    const validArgs = this.checkArguments(entry, args);
+    const validArgs = this.checkArguments(entry, args, options.maxEventBytes);
     const timeoutMs = options.timeoutMs ?? this.config.tools.timeout;
     const started = performance.now();
     const output = await this.runWithDeadline(entry.tool, validArgs, options, timeoutMs);
     const result = this.checkOutput(entry, output);
+    if (options.maxEventBytes !== undefined) {
+      const size = jsonBytes(result);
+      if (size > options.maxEventBytes) {
+        throw new ToolFailedException(
+          name,
+          `Tool "${name}" result too large (${size} bytes > ${options.maxEventBytes})`,
+          'too-large',
+        );
+      }
+    }
     return { ...result, durationMs: Math.round((performance.now() - started) * 100) / 100 };
   }
 
@@ -166,12 +181,24 @@ export class ToolRegistry implements OnModuleInit {
     }
   }
 
-  private checkArguments(entry: RegisteredTool, args: unknown): Record<string, unknown> {
+  private checkArguments(
+    entry: RegisteredTool,
+    args: unknown,
+    maxBytes?: number,
+  ): Record<string, unknown> {
     const value = args === undefined ? {} : args;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new ToolInvalidArgumentsException(entry.tool.name, [
         { path: '', message: 'arguments must be an object' },
       ]);
+    }
+    if (maxBytes !== undefined) {
+      const size = jsonBytes(value);
+      if (size > maxBytes) {
+        throw new ToolInvalidArgumentsException(entry.tool.name, [
+          { path: '', message: `arguments too large (${size} bytes > ${maxBytes})` },
+        ]);
+      }
     }
     if (!entry.validateInput(value)) {
       throw new ToolInvalidArgumentsException(
@@ -315,6 +342,11 @@ function toViolations(errors: ErrorObject[]): ToolArgumentViolation[] {
         : (error.message ?? 'is invalid');
     return { path: segments.join('.'), message };
   });
+}
+
+/** Bytes of a value as JSON text: what it would take in a session's log. */
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
 }
 
 function describeError(error: unknown): string {

@@ -90,14 +90,23 @@ export class ToolsRpc implements OnModuleInit {
     if (sessionKey === undefined) return this.tools.execute(name, params.arguments, options);
 
     if (!this.recorder) throw new SessionRecordingUnavailableException(sessionKey);
-    // Bad input is refused before anything is written to the session.
-    const args = this.tools.validateArguments(name, params.arguments);
+    // Bad input (oversize arguments too: -32602) is refused before anything is written.
+    const { maxEventBytes } = this.recorder;
+    const args = this.tools.validateArguments(name, params.arguments, maxEventBytes);
     const toolCallId = `call_${randomUUID()}`;
-    await this.recorder.begin(ctx.caller, sessionKey, { toolCallId, name, arguments: args });
+    const ended = await this.recorder.begin(ctx.caller, sessionKey, {
+      toolCallId,
+      name,
+      arguments: args,
+    });
     const started = performance.now();
     let result: ToolResult;
     try {
-      result = await this.tools.execute(name, args, options);
+      result = await this.tools.execute(name, args, {
+        ...options,
+        signal: ended ? AbortSignal.any([ctx.signal, ended]) : ctx.signal,
+        maxEventBytes,
+      });
     } catch (error) {
       // The session must not keep a call without its result: record the failure, then answer it.
       const message = error instanceof GatewayException ? error.message : `Tool "${name}" failed`;

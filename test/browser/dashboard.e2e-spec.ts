@@ -13,6 +13,7 @@ import { ALL_SCOPES, startGateway, type TestGateway } from '../support/gateway.j
 // here without pulling the DOM library into the Node project.
 declare const sessionStorage: { getItem(key: string): string | null };
 declare const window: { sawStreaming?: boolean };
+declare const location: { hash: string };
 declare const document: {
   body: unknown;
   documentElement: { scrollWidth: number; clientWidth: number };
@@ -152,6 +153,26 @@ describe.skipIf(!browserSuiteRuns)('the dashboard in a browser', () => {
     await page.locator('#token').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('openclaw.token'))).toBeNull();
     await shot('signin');
+  });
+
+  it('signs in when Enter is pressed in the token field', async () => {
+    await page.locator('#token').fill(gateway.token);
+    await page.locator('#token').press('Enter');
+    await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('openclaw.token'))).toBe(gateway.token);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#token').waitFor();
+  });
+
+  it('signs in from a #token link opened in the tab already showing the sign-in page', async () => {
+    // Opening the link in this tab changes only the fragment: no reload, a hashchange event.
+    const token = gateway.token;
+    await page.evaluate((value) => {
+      location.hash = `token=${value}`;
+    }, token);
+    await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
+    expect(page.url()).not.toContain('#');
+    expect(await page.evaluate(() => sessionStorage.getItem('openclaw.token'))).toBe(token);
   });
 
   it('tells the user when the token expires', async () => {

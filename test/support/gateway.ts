@@ -34,6 +34,7 @@ export async function startGateway(
     : {
         client: { limit: 1_000_000, ttl: 60_000 },
         session: { limit: 1_000_000, ttl: 60_000 },
+        authFailures: { limit: 1_000_000, ttl: 60_000 },
       };
   const secret = withoutSecret ? {} : { secret: TEST_SECRET };
   const app = await createGatewayApp({

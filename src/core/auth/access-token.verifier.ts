@@ -15,6 +15,7 @@ import { AuthSecrets } from './auth-secrets.js';
 import type { Caller } from './caller.js';
 import { MAX_CREDENTIAL_LENGTH } from './bearer-token.js';
 import { InvalidTokenError } from './invalid-token.error.js';
+import { RevokedClients } from './revoked-clients.js';
 import { scopesFromClaims } from './token-scopes.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
@@ -33,6 +34,12 @@ const ACCESS_PAYLOAD_TYPES = new Set(['bearer', 'access', 'at+jwt', 'jwt']);
 /** How long an identity provider's verified token is trusted before its key is looked at again. */
 const JWKS_TOKEN_CACHE_MS = 60_000;
 
+interface VerifiedToken {
+  caller: Caller;
+  /** The gateway's own OAuth client the token was issued to: refused once it is revoked. */
+  ownClientId?: string;
+}
+
 /**
  * Verifies access tokens: HS256 with the gateway's secret, or RS256/ES256 with the configured
  * JWKS. The algorithm picks the key, and each key accepts exactly its own algorithms, so
@@ -44,7 +51,7 @@ const JWKS_TOKEN_CACHE_MS = 60_000;
 export class AccessTokenVerifier {
   private readonly logger = new Logger('Auth');
   private readonly jwks?: JWTVerifyGetKey;
-  private readonly verified = new VerifiedTokenCache();
+  private readonly verified = new VerifiedTokenCache<VerifiedToken>();
   /** Imported once: handing jose raw bytes makes it import the key again on every call. */
   private hmacKey?: Promise<webcrypto.CryptoKey>;
 
@@ -52,6 +59,7 @@ export class AccessTokenVerifier {
     private readonly config: GatewayConfig,
     private readonly secrets: AuthSecrets,
     @Optional() @Inject(AUTH_MODULE_OPTIONS) options?: AuthModuleOptions,
+    @Optional() private readonly revokedClients?: RevokedClients,
   ) {
     const { jwksUrl } = config.auth.jwt;
     if (jwksUrl) {
@@ -67,8 +75,18 @@ export class AccessTokenVerifier {
   async verify(token: string): Promise<Caller> {
     if (token.length > MAX_CREDENTIAL_LENGTH) throw InvalidTokenError.invalid('token too large');
     if (!COMPACT_JWS.test(token)) throw InvalidTokenError.invalid('not a compact JWS');
-    const known = this.verified.get(token);
-    if (known) return known;
+    // The revocation check runs on cached tokens too: a cached signature is no reason to honour
+    // a revoked client.
+    const verified = this.verified.get(token) ?? (await this.verifySignedToken(token));
+    if (verified.ownClientId !== undefined && this.revokedClients) {
+      if (await this.revokedClients.isRevoked(verified.ownClientId)) {
+        throw InvalidTokenError.invalid(`client ${verified.ownClientId} is revoked`);
+      }
+    }
+    return verified.caller;
+  }
+
+  private async verifySignedToken(token: string): Promise<VerifiedToken> {
     let header: ProtectedHeaderParameters;
     try {
       header = decodeProtectedHeader(token);
@@ -128,12 +146,16 @@ export class AccessTokenVerifier {
       ...(clientId !== undefined ? { clientId } : {}),
       expiresAt,
     };
+    // `client_id` in the gateway's own tokens names one of its OAuth clients (token endpoint).
+    const ownClientId =
+      !fromJwks && typeof payload.client_id === 'string' ? payload.client_id : undefined;
+    const verified: VerifiedToken = { caller, ...(ownClientId ? { ownClientId } : {}) };
     this.verified.set(
       token,
-      caller,
+      verified,
       fromJwks ? Math.min(expiresAt, Date.now() + JWKS_TOKEN_CACHE_MS) : expiresAt,
     );
-    return caller;
+    return verified;
   }
 
   private secretKey(): Promise<webcrypto.CryptoKey> {

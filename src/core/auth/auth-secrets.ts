@@ -2,9 +2,9 @@ import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isIP } from 'node:net';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { sqlitePath } from '../database/database-url.js';
+import { isLoopbackHost } from './loopback-host.js';
 import { TokenCipher } from './token-cipher.js';
 
 export const JWT_SECRET_FILE = 'jwt-secret';
@@ -21,15 +21,6 @@ export function dataDirectory(config: GatewayConfig): string {
 
 export function jwtSecretPath(config: GatewayConfig): string {
   return join(dataDirectory(config), JWT_SECRET_FILE);
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
-  if (bare === '::1') return true;
-  const v4 = bare.startsWith('::ffff:') ? bare.slice('::ffff:'.length) : bare;
-  return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
 export interface JwtSecretResolution {
@@ -98,7 +89,7 @@ export class AuthSecrets {
     }
     if (!config.auth.encryptionKey) {
       logger.warn(
-        'auth.encryptionKey is not set: refresh tokens are encrypted with a key derived from the ' +
+        'auth.encryptionKey is not set: refresh tokens are hashed with a key derived from the ' +
           'JWT secret; set OPENCLAW_ENCRYPTION_KEY so the two can be rotated apart',
       );
     }

@@ -1,23 +1,26 @@
 import { Controller, Logger, Post, Req, Res } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { RATE_LIMIT_STORE, type RateLimitStore } from '../rate-limit/rate-limit.store.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayConfig } from '../config/gateway-config.js';
+import { clientIp } from '../rate-limit/client-ip.js';
+import { ClientAuthFailures } from './client-auth-failures.js';
+import { ClientSecretHasherBusyError } from './client-secret.hasher.js';
 import { OAuthClientService, type AuthenticatedClient } from './oauth-client.service.js';
 import { OAuthError } from './oauth.error.js';
 import { Public } from './public.decorator.js';
 import { RefreshTokenService } from './refresh-token.service.js';
 import { TokenService } from './token.service.js';
 import { parseScopeString } from './token-scopes.js';
-
-type Params = Record<string, string>;
-
-/** Token requests one client id may make per window, successful or not. */
-const CLIENT_ATTEMPT_LIMIT = 60;
-const CLIENT_ATTEMPT_WINDOW_MS = 60_000;
+import {
+  clientAuthenticationFailed,
+  clientCredentials,
+  parseTokenParams,
+  type TokenParams,
+} from './token-request.js';
 
 /**
  * The OAuth 2.0 token endpoint (RFC 6749 §3.2): client_credentials and rotating refresh_token
- * grants, JSON or form bodies (Nest's Fastify adapter parses urlencoded bodies itself).
+ * grants, JSON or form bodies (Nest's Fastify adapter parses urlencoded bodies itself). The
+ * request is checked for shape and size before anything is counted, queried or hashed.
  */
 @Controller('auth')
 export class AuthTokenController {
@@ -27,47 +30,19 @@ export class AuthTokenController {
     private readonly clients: OAuthClientService,
     private readonly refreshTokens: RefreshTokenService,
     private readonly tokens: TokenService,
-    private readonly moduleRef: ModuleRef,
+    private readonly failures: ClientAuthFailures,
+    private readonly config: GatewayConfig,
   ) {}
-
-  /**
-   * Guessing a client's secret is throttled per client id (the per-IP limit is the throttler's):
-   * attempts for one id are counted in the shared rate-limit store, so instances agree.
-   */
-  private async checkClientAttempts(clientId: string): Promise<void> {
-    let store: RateLimitStore;
-    try {
-      store = this.moduleRef.get<RateLimitStore>(RATE_LIMIT_STORE, { strict: false });
-    } catch {
-      return;
-    }
-    const record = await store.increment(
-      `auth-client:${clientId}`,
-      CLIENT_ATTEMPT_WINDOW_MS,
-      CLIENT_ATTEMPT_LIMIT,
-      CLIENT_ATTEMPT_WINDOW_MS,
-      'auth-client',
-    );
-    if (record.isBlocked) {
-      throw new OAuthError(
-        'invalid_client',
-        'Too many attempts for this client; retry later',
-        429,
-        {
-          'Retry-After': String(Math.max(1, Math.ceil(record.timeToExpireMs / 1000))),
-        },
-      );
-    }
-  }
 
   @Public()
   @Post('token')
   async token(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     // Token responses must never be cached (RFC 6749 §5.1).
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    const ip = clientIp(request.ip, request.headers, this.config.gateway.trustedProxies);
     try {
-      const params = parseParams(request.body);
-      const client = await this.authenticateClient(request, params);
+      const params = parseTokenParams(request.body);
+      const client = await this.authenticateClient(request, params, ip);
       const body =
         params.grant_type === 'client_credentials'
           ? await this.clientCredentials(client, params)
@@ -75,7 +50,7 @@ export class AuthTokenController {
       await reply.status(200).type('application/json').send(JSON.stringify(body));
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
-      this.logger.debug({ error: err.error, ip: request.ip }, 'token request refused');
+      this.logger.debug({ error: err.error, ip }, 'token request refused');
       for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
       if (err.error === 'invalid_client' && request.headers.authorization !== undefined) {
         void reply.header('WWW-Authenticate', 'Basic realm="openclaw-gateway"');
@@ -86,39 +61,41 @@ export class AuthTokenController {
 
   private async authenticateClient(
     request: FastifyRequest,
-    params: Params,
+    params: TokenParams,
+    ip: string,
   ): Promise<AuthenticatedClient> {
     const grantType = params.grant_type;
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
     if (grantType !== 'client_credentials' && grantType !== 'refresh_token') {
       throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
     }
-    const basic = basicCredentials(request.headers.authorization);
-    const inBody = params.client_id !== undefined || params.client_secret !== undefined;
-    if (basic && inBody) {
-      throw new OAuthError('invalid_request', 'use one client authentication method, not two');
+    const { clientId, secret } = clientCredentials(request.headers.authorization, params);
+    const locked = this.failures.lockedFor(clientId, ip);
+    if (locked !== undefined) throw lockedOut(locked);
+    let client: AuthenticatedClient | undefined;
+    try {
+      client = await this.clients.authenticate(clientId, secret);
+    } catch (err) {
+      if (!(err instanceof ClientSecretHasherBusyError)) throw err;
+      throw new OAuthError('temporarily_unavailable', 'Too many token requests; retry later', 503, {
+        'Retry-After': String(Math.ceil(err.retryAfterMs / 1000)),
+      });
     }
-    const clientId = basic?.id ?? params.client_id;
-    const secret = basic?.secret ?? params.client_secret;
-    if (!clientId || !secret)
-      throw new OAuthError('invalid_client', 'Client authentication failed');
-    await this.checkClientAttempts(clientId);
-    const client = await this.clients.authenticate(clientId, secret);
-    if (!client) throw new OAuthError('invalid_client', 'Client authentication failed');
-    return client;
+    if (client) return client;
+    const lockedNow = await this.failures.recordFailure(clientId, ip);
+    throw lockedNow === undefined ? clientAuthenticationFailed() : lockedOut(lockedNow);
   }
 
-  private async clientCredentials(client: AuthenticatedClient, params: Params): Promise<object> {
+  /** No refresh token: the client holds its credentials and asks again (RFC 6749 §4.4.3). */
+  private async clientCredentials(
+    client: AuthenticatedClient,
+    params: TokenParams,
+  ): Promise<object> {
     const scopes = grantedScopes(params.scope, client.scopes);
-    const refreshToken = await this.refreshTokens.issue({
-      clientId: client.clientId,
-      subject: client.clientId,
-      scopes,
-    });
-    return this.tokenResponse(client.clientId, client.clientId, scopes, refreshToken);
+    return this.tokenResponse(client.clientId, client.clientId, scopes);
   }
 
-  private async refresh(client: AuthenticatedClient, params: Params): Promise<object> {
+  private async refresh(client: AuthenticatedClient, params: TokenParams): Promise<object> {
     if (!params.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
     const { grant, refreshToken } = await this.refreshTokens.rotate(
       params.refresh_token,
@@ -134,7 +111,7 @@ export class AuthTokenController {
     subject: string,
     clientId: string,
     scopes: string[],
-    refreshToken: string,
+    refreshToken?: string,
   ): Promise<object> {
     const access = await this.tokens.signAccessToken({ subject, scopes, clientId });
     return {
@@ -142,42 +119,18 @@ export class AuthTokenController {
       token_type: 'Bearer',
       expires_in: access.expiresIn,
       scope: access.scope,
-      refresh_token: refreshToken,
+      ...(refreshToken !== undefined ? { refresh_token: refreshToken } : {}),
     };
   }
 }
 
-function parseParams(body: unknown): Params {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new OAuthError('invalid_request', 'the body must be a form or a JSON object');
-  }
-  const params: Params = {};
-  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-    // A repeated parameter is refused (RFC 6749 §3.2), as is anything but a string.
-    if (typeof value !== 'string')
-      throw new OAuthError('invalid_request', `${key} must be a single string`);
-    params[key] = value;
-  }
-  return params;
-}
-
-/** client_secret_basic: both parts are form-urlencoded before base64 (RFC 6749 §2.3.1). */
-function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
-  const match = header ? /^Basic +([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
-  if (!match) {
-    if (header !== undefined)
-      throw new OAuthError('invalid_client', 'Client authentication failed');
-    return undefined;
-  }
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) throw new OAuthError('invalid_client', 'Client authentication failed');
-  try {
-    const decode = (part: string) => decodeURIComponent(part.replace(/\+/g, ' '));
-    return { id: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
-  } catch {
-    throw new OAuthError('invalid_client', 'Client authentication failed');
-  }
+function lockedOut(retryAfterMs: number): OAuthError {
+  return new OAuthError(
+    'invalid_client',
+    'Too many failed attempts for this client from this address; retry later',
+    429,
+    { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+  );
 }
 
 /** The requested scopes if all are allowed, or all allowed ones when none was requested. */

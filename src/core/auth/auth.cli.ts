@@ -2,7 +2,8 @@ import { DataSource } from 'typeorm';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { parseDuration } from '../config/duration.js';
 import { buildDataSourceOptions } from '../database/database-url.js';
-import { AuthSecrets, isLoopbackHost, resolveJwtSecret } from './auth-secrets.js';
+import { AuthSecrets, resolveJwtSecret } from './auth-secrets.js';
+import { isLoopbackHost } from './loopback-host.js';
 import { ADMIN_SCOPE } from './caller.js';
 import { OAuthClientEntity } from './oauth-client.entity.js';
 import {

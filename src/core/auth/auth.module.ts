@@ -8,11 +8,13 @@ import { AccessTokenVerifier } from './access-token.verifier.js';
 import { AuthSecrets } from './auth-secrets.js';
 import { AuthTokenController } from './auth-token.controller.js';
 import { BearerUpgradeAuthenticator } from './bearer-upgrade.authenticator.js';
+import { ClientAuthFailures } from './client-auth-failures.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { OAuthClientEntity } from './oauth-client.entity.js';
 import { OAuthClientService } from './oauth-client.service.js';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
 import { RefreshTokenService } from './refresh-token.service.js';
+import { RevokedClients } from './revoked-clients.js';
 import { TokenService } from './token.service.js';
 
 /**
@@ -33,6 +35,8 @@ import { TokenService } from './token.service.js';
     TokenService,
     OAuthClientService,
     RefreshTokenService,
+    RevokedClients,
+    ClientAuthFailures,
     BearerUpgradeAuthenticator,
     { provide: WS_UPGRADE_AUTHENTICATOR, useExisting: BearerUpgradeAuthenticator },
     { provide: APP_GUARD, useClass: JwtAuthGuard },

@@ -1,14 +1,16 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth-module.options.js';
 import type { IncomingMessage } from 'node:http';
 import type { WsUpgradeAuthenticator, WsUpgradeDecision } from '../ws/ws-upgrade-authenticator.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
+import { AUTH_FAILURE_LIMITER, type AuthFailureLimiter } from './auth-failure-limiter.js';
+import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth-module.options.js';
 import { bearerFromUpgrade } from './bearer-token.js';
 import { bearerChallenge, InvalidTokenError } from './invalid-token.error.js';
 
 /**
  * Authenticates a WebSocket before the upgrade completes: `Authorization: Bearer`, or the
  * `bearer.<token>` subprotocol a browser can send. Never the query string, which ends up in logs.
+ * A refused upgrade spends the client's failed-authentication budget; past it, 429.
  */
 @Injectable()
 export class BearerUpgradeAuthenticator implements WsUpgradeAuthenticator {
@@ -17,6 +19,9 @@ export class BearerUpgradeAuthenticator implements WsUpgradeAuthenticator {
   constructor(
     private readonly verifier: AccessTokenVerifier,
     @Optional() @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions = {},
+    @Optional()
+    @Inject(AUTH_FAILURE_LIMITER)
+    private readonly failures?: AuthFailureLimiter,
   ) {}
 
   async authenticate(request: IncomingMessage): Promise<WsUpgradeDecision> {
@@ -30,6 +35,18 @@ export class BearerUpgradeAuthenticator implements WsUpgradeAuthenticator {
     } catch (err) {
       if (!(err instanceof InvalidTokenError)) throw err;
       this.logger.debug({ reason: err.detail ?? err.reason }, 'WebSocket upgrade refused');
+      const verdict = await this.failures?.recordFailure({
+        remoteAddress: request.socket.remoteAddress,
+        headers: request.headers,
+      });
+      if (verdict?.refuse) {
+        return {
+          ok: false,
+          status: 429,
+          message: 'Too Many Requests',
+          headers: { 'Retry-After': String(Math.ceil(verdict.retryAfterMs / 1000)) },
+        };
+      }
       return {
         ok: false,
         status: 401,

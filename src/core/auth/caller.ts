@@ -10,6 +10,9 @@ export interface Caller {
 
 export const ADMIN_SCOPE = 'admin';
 
+/** Reads /status and /metrics without the rest of `admin` (a monitoring system's token). */
+export const METRICS_READ_SCOPE = 'metrics:read';
+
 export function hasScope(caller: Caller | undefined, scope: string): boolean {
   return !!caller && (caller.scopes.has(scope) || caller.scopes.has(ADMIN_SCOPE));
 }

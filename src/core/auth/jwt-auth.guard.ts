@@ -1,4 +1,7 @@
 import {
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
   Inject,
   Injectable,
   Optional,
@@ -17,11 +20,13 @@ import { RpcController } from '../rpc/rpc.controller.js';
 import { RpcException } from '../rpc/rpc.exception.js';
 import { WsCloseCode } from '../ws/ws-rpc-connection.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
+import { AUTH_FAILURE_LIMITER, type AuthFailureLimiter } from './auth-failure-limiter.js';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth-module.options.js';
 import { bearerFromAuthorization } from './bearer-token.js';
 import { hasScope, type Caller } from './caller.js';
 import { bearerChallenge, InvalidTokenError } from './invalid-token.error.js';
 import { IS_PUBLIC_METADATA } from './public.decorator.js';
+import { ROUTE_SCOPE_METADATA } from './route-scope.decorator.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -42,6 +47,9 @@ export class JwtAuthGuard implements CanActivate {
     private readonly verifier: AccessTokenVerifier,
     private readonly config: GatewayConfig,
     @Optional() @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions = {},
+    @Optional()
+    @Inject(AUTH_FAILURE_LIMITER)
+    private readonly failures?: AuthFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -89,7 +97,8 @@ export class JwtAuthGuard implements CanActivate {
 
   /**
    * HTTP routes. POST /rpc is checked here as a whole, before the dispatcher: a body that calls
-   * anything but @Public methods needs a valid token, else 401 and nothing runs.
+   * anything but @Public methods needs a valid token, else 401 and nothing runs. A route marked
+   * @RequireScope needs that scope too, else 403.
    */
   private async authorizeHttp(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
@@ -98,19 +107,49 @@ export class JwtAuthGuard implements CanActivate {
         ? this.onlyPublicCalls(request.body)
         : this.isPublicRoute(context);
     if (isPublic) return true;
-    if (await this.hostCaller(request)) return true;
-    try {
-      await this.verifyHeaders(request.headers);
-      return true;
-    } catch (err) {
-      if (!(err instanceof InvalidTokenError)) throw err;
-      this.logger.debug({ reason: err.detail ?? err.reason, url: request.url }, 'token refused');
-      void context
-        .switchToHttp()
-        .getResponse<FastifyReply>()
-        .header('WWW-Authenticate', bearerChallenge(err));
-      throw new UnauthorizedException(err.message);
+    let caller = await this.hostCaller(request);
+    if (!caller) {
+      try {
+        caller = await this.verifyHeaders(request.headers);
+      } catch (err) {
+        if (!(err instanceof InvalidTokenError)) throw err;
+        return this.refuseToken(context, request, err);
+      }
     }
+    const requiredScope = this.reflector.getAllAndOverride<string | undefined>(
+      ROUTE_SCOPE_METADATA,
+      [context.getHandler(), context.getClass()],
+    );
+    if (requiredScope !== undefined && !hasScope(caller, requiredScope)) {
+      throw new ForbiddenException({ statusCode: 403, message: 'Forbidden', requiredScope });
+    }
+    return true;
+  }
+
+  /**
+   * 401 with a Bearer challenge; or 429 once the client's address is over its budget of failed
+   * authentications. Only failures are counted, so a good token from that address still passes.
+   */
+  private async refuseToken(
+    context: ExecutionContext,
+    request: FastifyRequest,
+    err: InvalidTokenError,
+  ): Promise<never> {
+    this.logger.debug({ reason: err.detail ?? err.reason, url: request.url }, 'token refused');
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const verdict = await this.failures?.recordFailure({
+      remoteAddress: request.ip,
+      headers: request.headers,
+    });
+    if (verdict?.refuse) {
+      void reply.header('Retry-After', String(Math.ceil(verdict.retryAfterMs / 1000)));
+      throw new HttpException(
+        'Too many failed authentications, retry later',
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
+    void reply.header('WWW-Authenticate', bearerChallenge(err));
+    throw new UnauthorizedException(err.message);
   }
 
   /** The host application's caller, when it authenticates this request; cached like a token. */

@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, IsNull } from 'typeorm';
 import { decoyHash, hashClientSecret, verifyClientSecret } from './client-secret.hasher.js';
 import { OAuthClientEntity } from './oauth-client.entity.js';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
+import { RevokedClients } from './revoked-clients.js';
 import { isScopeToken } from './token-scopes.js';
 
 export interface CreatedClient {
@@ -29,7 +30,11 @@ export interface AuthenticatedClient {
 /** OAuth clients: created by the CLI, authenticated by the token endpoint. */
 @Injectable()
 export class OAuthClientService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    /** Absent in the CLI, whose revocation every gateway reads from the database. */
+    @Optional() private readonly revokedClients?: RevokedClients,
+  ) {}
 
   async create(input: { name: string; scopes: string[] }): Promise<CreatedClient> {
     const name = input.name.trim();
@@ -62,10 +67,13 @@ export class OAuthClientService {
     }));
   }
 
-  /** Revokes the client and every refresh token issued to it; false when there was none. */
+  /**
+   * Revokes the client and every refresh token issued to it; its access tokens are refused from
+   * then on (RevokedClients). False when no active client has that id.
+   */
   async revoke(clientId: string): Promise<boolean> {
     const now = new Date().toISOString();
-    return this.dataSource.transaction(async (manager) => {
+    const revoked = await this.dataSource.transaction(async (manager) => {
       const result = await manager.update(
         OAuthClientEntity,
         { clientId, revokedAt: IsNull() },
@@ -78,6 +86,8 @@ export class OAuthClientService {
       );
       return (result.affected ?? 0) > 0;
     });
+    if (revoked) this.revokedClients?.markRevoked(clientId);
+    return revoked;
   }
 
   /**

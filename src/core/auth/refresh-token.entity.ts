@@ -1,13 +1,14 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
- * One refresh token of a rotation family. The token itself is only stored encrypted
- * (AES-256-GCM) and found by a keyed hash, so a dump of this table yields nothing usable.
+ * One refresh token of a rotation family. Only a keyed hash of the token is stored (it is never
+ * read back, only looked up), so a dump of this table yields nothing usable.
  */
 @Entity({ name: 'refresh_tokens' })
 @Index('UQ_refresh_tokens_lookup', ['lookupHash'], { unique: true })
 @Index('IDX_refresh_tokens_family', ['familyId'])
 @Index('IDX_refresh_tokens_client', ['clientId'])
+@Index('IDX_refresh_tokens_expires', ['expiresAt'])
 export class RefreshTokenEntity {
   @PrimaryColumn({ name: 'id', type: 'varchar', length: 36 })
   id: string;
@@ -29,14 +30,15 @@ export class RefreshTokenEntity {
   @Column({ name: 'lookup_hash', type: 'varchar', length: 64 })
   lookupHash: string;
 
-  @Column({ name: 'token_ciphertext', type: 'text' })
-  tokenCiphertext: string;
-
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
   createdAt: string;
 
   @Column({ name: 'expires_at', type: 'varchar', length: 32 })
   expiresAt: string;
+
+  /** When the family's grant ends, however often it rotates (auth.jwt.refreshFamilyTtl). */
+  @Column({ name: 'family_expires_at', type: 'varchar', length: 32 })
+  familyExpiresAt: string;
 
   /** Set when the token is exchanged; a second use is a replay and revokes the family. */
   @Column({ name: 'used_at', type: 'varchar', length: 32, nullable: true })

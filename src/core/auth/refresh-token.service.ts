@@ -1,4 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
@@ -15,15 +20,23 @@ export interface RefreshGrant {
 }
 
 const TOKEN_PREFIX = 'ocr_';
+/** How often expired and revoked rows are deleted, and how many at most per statement. */
+const PURGE_INTERVAL_MS = 10 * 60_000;
+const PURGE_BATCH = 1000;
+/** A purge pass stops after this many batches and resumes at the next interval. */
+const PURGE_MAX_BATCHES = 20;
 
 /**
  * Rotating refresh tokens (RFC 9700 §4.14): opaque, 256 bits, single use. Presenting a used
  * token revokes its whole family; of two parallel exchanges of one token at most one wins,
- * decided by a conditional UPDATE.
+ * decided by a conditional UPDATE. A family ends at its absolute expiry however often it
+ * rotates, and rows that can no longer be exchanged are purged in bounded batches.
  */
 @Injectable()
-export class RefreshTokenService {
+export class RefreshTokenService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Auth');
+  private timer?: NodeJS.Timeout;
+  private purging?: Promise<number>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -31,9 +44,28 @@ export class RefreshTokenService {
     private readonly config: GatewayConfig,
   ) {}
 
-  /** Starts a new family. */
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.purge().catch((err: unknown) =>
+        this.logger.warn({ err }, 'refresh tokens could not be purged'),
+      );
+    }, PURGE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.purging?.catch(() => undefined);
+  }
+
+  /** Starts a new family, which ends auth.jwt.refreshFamilyTtl from now. */
   issue(grant: Omit<RefreshGrant, 'familyId'>): Promise<string> {
-    return this.insert(this.dataSource.manager, { ...grant, familyId: randomUUID() });
+    const familyExpiresAt = new Date(Date.now() + this.config.auth.jwt.refreshFamilyTtl);
+    return this.insert(
+      this.dataSource.manager,
+      { ...grant, familyId: randomUUID() },
+      familyExpiresAt.toISOString(),
+    );
   }
 
   /** Exchanges a refresh token for its successor; throws invalid_grant for anything else. */
@@ -55,7 +87,7 @@ export class RefreshTokenService {
       throw invalid;
     }
     const now = new Date().toISOString();
-    if (row.expiresAt <= now) throw invalid;
+    if (row.expiresAt <= now || row.familyExpiresAt <= now) throw invalid;
 
     const grant: RefreshGrant = {
       familyId: row.familyId,
@@ -73,13 +105,46 @@ export class RefreshTokenService {
         .where('id = :id AND used_at IS NULL AND revoked_at IS NULL', { id: row.id })
         .execute();
       if (claimed.affected !== 1) return undefined;
-      return this.insert(manager, grant);
+      return this.insert(manager, grant, row.familyExpiresAt);
     });
     if (refreshToken === undefined) {
       await this.revokeFamily(row.familyId, 'a refresh token was exchanged twice concurrently');
       throw invalid;
     }
     return { grant, refreshToken };
+  }
+
+  /**
+   * Deletes rows that can never be exchanged again: expired, or revoked. Used rows stay until
+   * they expire, since presenting one again is how a stolen family is detected. Bounded: at
+   * most PURGE_MAX_BATCHES statements of PURGE_BATCH rows; returns how many rows went.
+   */
+  purge(now = new Date()): Promise<number> {
+    this.purging ??= this.purgeBatches(now.toISOString()).finally(() => {
+      this.purging = undefined;
+    });
+    return this.purging;
+  }
+
+  private async purgeBatches(now: string): Promise<number> {
+    let total = 0;
+    for (let batch = 0; batch < PURGE_MAX_BATCHES; batch++) {
+      const result = await this.tokens
+        .createQueryBuilder()
+        .delete()
+        .from(RefreshTokenEntity)
+        .where(
+          `id IN (SELECT id FROM refresh_tokens WHERE expires_at <= :now OR revoked_at IS NOT NULL LIMIT ${PURGE_BATCH})`,
+          { now },
+        )
+        .execute();
+      const deleted = result.affected ?? 0;
+      total += deleted;
+      if (deleted < PURGE_BATCH) break;
+    }
+    if (total > 0)
+      this.logger.debug({ deleted: total }, 'expired and revoked refresh tokens purged');
+    return total;
   }
 
   private async revokeFamily(familyId: string, why: string): Promise<void> {
@@ -90,20 +155,26 @@ export class RefreshTokenService {
     this.logger.warn({ familyId }, `refresh token family revoked: ${why}`);
   }
 
-  private async insert(manager: EntityManager, grant: RefreshGrant): Promise<string> {
+  private async insert(
+    manager: EntityManager,
+    grant: RefreshGrant,
+    familyExpiresAt: string,
+  ): Promise<string> {
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const id = randomUUID();
     const now = Date.now();
+    const expiresAt = new Date(
+      Math.min(now + this.config.auth.jwt.refreshTokenTtl, Date.parse(familyExpiresAt)),
+    );
     await manager.insert(RefreshTokenEntity, {
-      id,
+      id: randomUUID(),
       familyId: grant.familyId,
       clientId: grant.clientId,
       subject: grant.subject,
       scopes: grant.scopes.join(' '),
       lookupHash: this.secrets.refreshTokens.lookupHash(token),
-      tokenCiphertext: this.secrets.refreshTokens.encrypt(token, id),
       createdAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + this.config.auth.jwt.refreshTokenTtl).toISOString(),
+      expiresAt: expiresAt.toISOString(),
+      familyExpiresAt,
       usedAt: null,
       revokedAt: null,
     });

@@ -33,4 +33,21 @@ describe('scopesFromClaims', () => {
       new Set(),
     );
   });
+
+  it('ignores role and claim names that exist only on Object.prototype', () => {
+    const roleScopes = { reader: ['sessions:read'] };
+    const hostile = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+    expect(
+      scopesFromClaims({ roles: [...hostile, 'reader'] }, { scopeClaim: 'roles', roleScopes }),
+    ).toEqual(new Set(['sessions:read']));
+    expect(
+      scopesFromClaims({ roles: 'constructor toString' }, { scopeClaim: 'roles', roleScopes }),
+    ).toEqual(new Set());
+    // A configured claim path that names a prototype member finds nothing, rather than a function.
+    for (const scopeClaim of ['constructor', 'toString', 'roles.constructor', '__proto__.x']) {
+      expect(scopesFromClaims({ roles: ['reader'] }, { scopeClaim, roleScopes })).toEqual(
+        new Set(),
+      );
+    }
+  });
 });

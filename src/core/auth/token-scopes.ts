@@ -7,6 +7,7 @@ export const GATEWAY_SCOPES = [
   'agents:read',
   'tools:read',
   'tools:execute',
+  'metrics:read',
   'admin',
 ] as const;
 
@@ -23,14 +24,18 @@ export function parseScopeString(value: string): string[] | undefined {
   return scopes.every(isScopeToken) ? [...new Set(scopes)] : undefined;
 }
 
+/** Own properties only: a claim or role named `constructor` must never reach Object.prototype. */
+function ownValue(object: unknown, key: string): unknown {
+  if (typeof object !== 'object' || object === null || !Object.hasOwn(object, key))
+    return undefined;
+  return (object as Record<string, unknown>)[key];
+}
+
 function claimAt(payload: JWTPayload, path: string): unknown {
-  if (path in payload) return payload[path];
+  if (Object.hasOwn(payload, path)) return payload[path];
   // Nested claims such as Keycloak's `realm_access.roles`.
   let value: unknown = payload;
-  for (const part of path.split('.')) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
+  for (const part of path.split('.')) value = ownValue(value, part);
   return value;
 }
 
@@ -55,7 +60,9 @@ export function scopesFromClaims(payload: JWTPayload, options: ScopeClaimOptions
   }
   const scopes = new Set<string>();
   for (const role of values) {
-    for (const scope of options.roleScopes[role] ?? []) scopes.add(scope);
+    const mapped = ownValue(options.roleScopes, role);
+    if (!Array.isArray(mapped)) continue;
+    for (const scope of mapped) if (typeof scope === 'string') scopes.add(scope);
   }
   return scopes;
 }

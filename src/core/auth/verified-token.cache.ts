@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Caller } from './caller.js';
 
-interface Entry {
-  caller: Caller;
+interface Entry<V> {
+  value: V;
   /** Epoch ms after which the token must be verified again. */
   until: number;
 }
@@ -14,8 +14,8 @@ interface Entry {
  * hits. An entry never outlives the token's `exp`; callers shorten it further when the key
  * could be withdrawn (a JWKS rotation). Bounded: the oldest entry goes first when it is full.
  */
-export class VerifiedTokenCache {
-  private readonly entries = new Map<string, Entry>();
+export class VerifiedTokenCache<V = Caller> {
+  private readonly entries = new Map<string, Entry<V>>();
 
   constructor(
     private readonly maxEntries = 10_000,
@@ -26,7 +26,7 @@ export class VerifiedTokenCache {
     return this.entries.size;
   }
 
-  get(token: string): Caller | undefined {
+  get(token: string): V | undefined {
     const key = digest(token);
     const entry = this.entries.get(key);
     if (!entry) return undefined;
@@ -34,10 +34,10 @@ export class VerifiedTokenCache {
       this.entries.delete(key);
       return undefined;
     }
-    return entry.caller;
+    return entry.value;
   }
 
-  set(token: string, caller: Caller, until: number): void {
+  set(token: string, value: V, until: number): void {
     if (until <= this.now() || this.maxEntries === 0) return;
     const key = digest(token);
     this.entries.delete(key);
@@ -46,7 +46,7 @@ export class VerifiedTokenCache {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(key, { caller, until });
+    this.entries.set(key, { value, until });
   }
 }
 

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -104,5 +104,39 @@ describe('loadConfig', () => {
       loadConfig({ env: { OPENCLAW_CONFIG: '/nonexistent/openclaw.json' } }),
     );
     expect(problems[0]).toMatch(/^OPENCLAW_CONFIG: cannot read/);
+  });
+
+  it('refuses keys named like Object properties anywhere, naming their path', () => {
+    const cwd = dirWith(
+      '{"mcpServers":{"constructor":{"command":"x"},"a":{"command":"y","env":{"__proto__":"1"}}},' +
+        '"agents":[{"id":"x","toString":"y"}]}',
+    );
+    expect(problemsOf(() => loadConfig({ cwd, env: {} })).sort()).toEqual(
+      [
+        'agents[0].toString: this key name is not accepted (an Object property)',
+        'mcpServers.a.env.__proto__: this key name is not accepted (an Object property)',
+        'mcpServers.constructor: this key name is not accepted (an Object property)',
+      ].sort(),
+    );
+    const fromCode = problemsOf(() =>
+      loadConfig({
+        env: {},
+        ignoreFile: true,
+        overrides: { auth: { jwt: { roleScopes: { constructor: ['admin'] } } } },
+      }),
+    );
+    expect(fromCode).toEqual([
+      'auth.jwt.roleScopes.constructor: this key name is not accepted (an Object property)',
+    ]);
+  });
+
+  it("accepts the README's example configuration as it is", () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'));
+    const json = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
+    expect(json).toBeDefined();
+    const config = loadConfig({ cwd: dirWith(json), env: {} });
+    expect(config.sessions.turnWaitTimeout).toBe(120_000);
+    expect(config.auth.jwt.refreshFamilyTtl).toBe(90 * 86_400_000);
   });
 });

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isPrototypeKey } from './prototype-key.js';
 import { ConfigValidationError } from './config-validation.error.js';
 import { GatewayConfig } from './gateway-config.js';
 
@@ -32,6 +33,9 @@ export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['OPENCLAW_BODY_LIMIT', 'gateway.bodyLimit'],
   ['OPENCLAW_MAX_BATCH_SIZE', 'gateway.maxBatchSize'],
   ['OPENCLAW_SHUTDOWN_TIMEOUT', 'gateway.shutdownTimeout'],
+  ['OPENCLAW_REQUEST_TIMEOUT', 'gateway.requestTimeout'],
+  ['OPENCLAW_HEADERS_TIMEOUT', 'gateway.headersTimeout'],
+  ['OPENCLAW_KEEP_ALIVE_TIMEOUT', 'gateway.keepAliveTimeout'],
   ['OPENCLAW_DATABASE_URL', 'database.url'],
   ['OPENCLAW_MIGRATIONS_RUN', 'database.migrationsRun'],
   ['OPENCLAW_REDIS_URL', 'redis.url'],
@@ -123,12 +127,37 @@ function collectProblems(
 }
 
 /**
+ * Paths of keys named like Object's own properties (`constructor`, `__proto__`, `toString`…)
+ * anywhere in the config: class-transformer would reach the prototype through them, and a map
+ * read by such a name finds something no file put there.
+ */
+function prototypeKeyPaths(value: unknown, prefix = ''): string[] {
+  if (Array.isArray(value)) {
+    return value.flatMap((item, index) => prototypeKeyPaths(item, `${prefix}[${index}]`));
+  }
+  if (!isPlainObject(value)) return [];
+  return Object.keys(value).flatMap((key) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return isPrototypeKey(key) ? [path] : prototypeKeyPaths(value[key], path);
+  });
+}
+
+/**
  * Builds the gateway's configuration: defaults < openclaw.json < code overrides < OPENCLAW_* env.
  * Throws ConfigValidationError naming every invalid key.
  */
 export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   const env = options.env ?? process.env;
-  const merged = deepMerge(readConfigFile(options, env), options.overrides ?? {});
+  const file = readConfigFile(options, env);
+  const overrides = options.overrides ?? {};
+  // Checked before merging, which would drop such keys without a word.
+  const prototypeKeys = [...prototypeKeyPaths(file), ...prototypeKeyPaths(overrides)];
+  if (prototypeKeys.length) {
+    throw new ConfigValidationError(
+      prototypeKeys.map((path) => `${path}: this key name is not accepted (an Object property)`),
+    );
+  }
+  const merged = deepMerge(file, overrides);
   const fromEnv = new Map<string, string>();
   for (const [name, path] of ENV_KEYS) {
     const value = env[name];

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { GatewayConfig } from '../config/gateway-config.js';
+import { DATABASE_EXTENSION_OPTIONS, type DatabaseExtensionOptions } from './database-extension.js';
 import { buildDataSourceOptions } from './database-url.js';
 
 export interface DatabaseModuleOptions {
@@ -32,13 +33,15 @@ export class DatabaseModule {
     };
   }
 
-  /** The gateway's data source, from the validated config. */
+  /** The gateway's data source, from the validated config, with extension modules' tables. */
   static forGateway(): DynamicModule {
     const typeorm = TypeOrmModule.forRootAsync({
-      inject: [GatewayConfig],
-      useFactory: (config: GatewayConfig) => ({
+      inject: [GatewayConfig, DATABASE_EXTENSION_OPTIONS],
+      useFactory: (config: GatewayConfig, extension: DatabaseExtensionOptions) => ({
         ...buildDataSourceOptions(config.database.url, {
           migrationsRun: config.database.migrationsRun,
+          entities: extension.entities,
+          migrations: extension.migrations,
         }),
         autoLoadEntities: true,
         retryAttempts: 0,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 // An incoming X-Request-Id is kept only when it is short and plain, so logs cannot be forged.
@@ -13,4 +13,20 @@ export function newRequestId(request: IncomingMessage): string {
 /** The id pino-http gave the request (it stores it on the raw request). */
 export function requestCorrelationId(request: { raw: IncomingMessage; id?: string }): string {
   return (request.raw as IncomingMessage & { id?: string }).id ?? request.id ?? randomUUID();
+}
+
+/** Longest JSON-RPC id copied as it is into a correlation id (and so into every log line). */
+export const MAX_PLAIN_RPC_ID_LENGTH = 64;
+
+/**
+ * The correlation id of one call: the request's id and the call's JSON-RPC id. A long id is
+ * replaced by a short sha256 prefix, so a client cannot make each log line as long as its id.
+ */
+export function callCorrelationId(requestId: string, rpcId: string | number | null): string {
+  const text = String(rpcId);
+  const shown =
+    text.length <= MAX_PLAIN_RPC_ID_LENGTH
+      ? text
+      : `sha256-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+  return `${requestId}:${shown}`;
 }

@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
+import type { Options } from 'pino-http';
 import { GatewayConfig } from '../config/gateway-config.js';
+import { LOGGING_MODULE_OPTIONS, type LoggingModuleOptions } from './logging-module.options.js';
+import { serializeLoggedError } from './error-log.serializer.js';
 
 /** Structured JSON logs with a correlation id per request; credentials and bodies never logged. */
 @Module({
@@ -9,9 +12,9 @@ import { GatewayConfig } from '../config/gateway-config.js';
     LoggerModule.forRootAsync({
       imports: [],
       providers: [],
-      inject: [GatewayConfig],
-      useFactory: (config: GatewayConfig) => ({
-        pinoHttp: {
+      inject: [GatewayConfig, LOGGING_MODULE_OPTIONS],
+      useFactory: (config: GatewayConfig, options: LoggingModuleOptions) => {
+        const pinoHttp: Options = {
           level: config.log.level,
           redact: {
             paths: [
@@ -30,10 +33,14 @@ import { GatewayConfig } from '../config/gateway-config.js';
               path: req.url.split('?')[0],
             }),
             res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+            err: serializeLoggedError,
           },
           autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
-        },
-      }),
+        };
+        return {
+          pinoHttp: options.destination ? [pinoHttp, options.destination] : pinoHttp,
+        };
+      },
     }),
   ],
 })

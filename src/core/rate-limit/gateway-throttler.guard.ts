@@ -9,6 +9,7 @@ import {
   type ThrottlerRequest,
 } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { getRpcCallContext, type RpcCallContext } from '../rpc/rpc-call-context.js';
 import type { RpcConnection } from '../rpc/rpc-connection.js';
@@ -37,10 +38,31 @@ import { SESSION_RATE_LIMITED } from './session-rate-limited.decorator.js';
 const STORE_FAILURE_RETRY_MS = 1000;
 
 /**
+ * The route Fastify matched, as registered (`/auth/token`), never the raw URL: `/auth/%74oken`
+ * and `/auth/token?x` reach the same handler and must meet the same limit.
+ */
+function matchedRoute(context: ExecutionContext): string | undefined {
+  return context.switchToHttp().getRequest<FastifyRequest>().routeOptions?.url;
+}
+
+/** Longest params value kept as it is in a store key; longer ones are hashed. */
+const MAX_KEY_PART = 64;
+
+/**
+ * The key part for a params value, which is counted before params are validated: an oversize
+ * value is hashed, so a 1 MB "sessionKey" costs the store 43 bytes, not a megabyte a window.
+ */
+function boundedKey(value: string): string {
+  if (value.length <= MAX_KEY_PART) return value;
+  return `#${createHash('sha256').update(value).digest('base64url')}`;
+}
+
+/**
  * @nestjs/throttler's guard, run on every JSON-RPC call (each batch element, WS frame and
  * notification) rather than once per HTTP request. The `client` limit is keyed by the token's
- * subject, else the client IP; the `session` limit by the call's sessionKey, for session-limited
- * methods only. Plain HTTP routes are skipped except `httpRoutes` (e.g. /auth/token, per IP).
+ * subject, else the client IP; the `session` limit by (subject, sessionKey), for session-limited
+ * methods only. Plain HTTP routes are skipped except `httpRoutes` (e.g. /auth/token, per IP and
+ * matched route).
  */
 @Injectable()
 export class GatewayThrottlerGuard extends ThrottlerGuard {
@@ -67,8 +89,8 @@ export class GatewayThrottlerGuard extends ThrottlerGuard {
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     if (getRpcCallContext(context)) return Promise.resolve(false);
     if (context.getType() !== 'http') return Promise.resolve(true);
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    return Promise.resolve(!this.httpRoutes.has(request.url.split('?')[0]));
+    const route = matchedRoute(context);
+    return Promise.resolve(route === undefined || !this.httpRoutes.has(route));
   }
 
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
@@ -152,13 +174,19 @@ export class GatewayThrottlerGuard extends ThrottlerGuard {
         ? (params as Record<string, unknown>)[paramKey]
         : undefined;
     // A call without a usable session key fails params validation: nothing to count.
-    return typeof value === 'string' && value !== '' ? value : undefined;
+    if (typeof value !== 'string' || value === '') return undefined;
+    // Counted per (caller, session): another subject's calls with this key (refused -32004 as
+    // if the session did not exist) must not spend its owner's budget.
+    const who = call.caller ? `sub:${call.caller.subject}` : `ip:${ipKey(call.ip)}`;
+    return `${who}:${boundedKey(value)}`;
   }
 
+  /** Per client IP and per route: each limited route has a budget of its own. */
   private httpTracker(context: ExecutionContext, name: string): string | undefined {
     if (name !== CLIENT_THROTTLER) return undefined;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    return `ip:${ipKey(clientIp(request.ip, request.headers, this.config.gateway.trustedProxies))}`;
+    const ip = ipKey(clientIp(request.ip, request.headers, this.config.gateway.trustedProxies));
+    return `route:${matchedRoute(context)}:ip:${ip}`;
   }
 
   private setReplyHeaders(context: ExecutionContext, headers: Map<string, string>): void {

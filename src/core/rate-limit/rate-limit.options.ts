@@ -3,7 +3,10 @@ export interface RateLimitModuleOptions {
   maxKeys?: number;
   /** Methods the per-session limit applies to, besides those marked @SessionRateLimited(). */
   sessionMethods?: string[];
-  /** Plain HTTP routes (paths) limited per client IP with the client limit; /rpc is per call. */
+  /**
+   * Plain HTTP routes limited per client IP with the client limit, named as registered (the
+   * matched route, whatever the spelling of the request's path); /rpc is limited per call.
+   */
   httpRoutes?: string[];
   /** New WebSocket connections per client IP (default: the client limit). */
   wsConnections?: { limit: number; ttl: number };
@@ -21,3 +24,6 @@ export const DEFAULT_WS_VIOLATIONS_BEFORE_CLOSE = 10;
 export const CLIENT_THROTTLER = 'client';
 export const SESSION_THROTTLER = 'session';
 export const WS_CONNECT_LIMIT = 'ws-connect';
+/** Open WebSockets over `ws.maxConnectionsPerSubject` / `ws.maxConnectionsPerIp` (in /status). */
+export const WS_OPEN_LIMIT = 'ws-open';
+export const AUTH_FAILURE_LIMIT = 'auth-failures';

@@ -13,6 +13,22 @@ import { RpcErrorCode } from './rpc-error-code.js';
 interface FastifyLikeError {
   statusCode?: number;
   code?: string;
+  message?: string;
+}
+
+/**
+ * True when the request failed because its client went away: the connection was reset or closed
+ * mid-body (Node reports 'aborted'), or its socket is gone (a slow body cut by requestTimeout).
+ * Not `request.raw.destroyed`: a request stream is destroyed as soon as its body has been read.
+ */
+function clientWentAway(exception: unknown, request: FastifyRequest): boolean {
+  const error = exception as FastifyLikeError | undefined;
+  return (
+    error?.code === 'ECONNRESET' ||
+    error?.code === 'ECONNABORTED' ||
+    error?.message === 'aborted' ||
+    request.raw.socket?.destroyed === true
+  );
 }
 
 /**
@@ -30,7 +46,18 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const correlationId = requestCorrelationId(request);
-    const isRpc = request.url.split('?')[0] === '/rpc';
+    // The route Fastify matched, not the raw URL, which may spell the same path another way.
+    const isRpc = request.routeOptions.url === '/rpc';
+
+    if (clientWentAway(exception, request)) {
+      // A client that left mid-request (a slow body cut by the request timeout, a reset): its
+      // own doing, and nobody is left to answer. At ERROR a flood of these would bury real faults.
+      this.logger.debug(
+        { correlationId, code: (exception as FastifyLikeError).code },
+        'client went away',
+      );
+      return;
+    }
 
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ValidationTypes } from 'class-validator';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import { createRequire } from 'node:module';
 import { RpcMethodRegistry } from './rpc-method.registry.js';
@@ -16,6 +17,38 @@ const ERROR_MESSAGES: Record<number, string> = {
   [RpcErrorCode.ToolFailed]: 'Tool failed or timed out',
 };
 
+const REF_PREFIX = '#/components/schemas/';
+
+/**
+ * A custom validator (ValidateBy) is described by its property's TypeScript type, which becomes a
+ * `$ref` to the type's name. For a built-in (`Record<…>` is `Object`, arrays are `Array`) nothing
+ * defines that schema and the ref would dangle: the other decorators already give the type.
+ */
+function describeCustomValidation(meta: { target: unknown; propertyName: string }): JsonSchema {
+  const type: unknown =
+    typeof meta.target === 'function'
+      ? Reflect.getMetadata('design:type', meta.target.prototype as object, meta.propertyName)
+      : undefined;
+  if (typeof type !== 'function') return {};
+  const isBuiltIn = (globalThis as Record<string, unknown>)[type.name] === type;
+  return isBuiltIn ? {} : { $ref: REF_PREFIX + type.name };
+}
+
+/** Copies a schema without any `$ref` that names no component (its siblings stay). */
+function withoutDanglingRefs(value: unknown, known: ReadonlySet<string>): unknown {
+  if (Array.isArray(value)) return value.map((item) => withoutDanglingRefs(item, known));
+  if (typeof value !== 'object' || value === null) return value;
+  const dangling = (ref: unknown) =>
+    typeof ref === 'string' &&
+    ref.startsWith(REF_PREFIX) &&
+    !known.has(ref.slice(REF_PREFIX.length));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key, item]) => !(key === '$ref' && dangling(item)))
+      .map(([key, item]) => [key, withoutDanglingRefs(item, known)]),
+  );
+}
+
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
 /** Builds the OpenRPC 1.x document from the method registry; params schemas come from the params classes. */
@@ -27,9 +60,20 @@ export class OpenRpcService {
 
   build(): Record<string, unknown> {
     if (this.document) return this.document;
-    const schemas = validationMetadatasToSchemas({
-      refPointerPrefix: '#/components/schemas/',
+    const generated = validationMetadatasToSchemas({
+      refPointerPrefix: REF_PREFIX,
+      additionalConverters: {
+        [ValidationTypes.CUSTOM_VALIDATION]: describeCustomValidation,
+      },
     }) as Record<string, JsonSchema>;
+    // A nested type without class-validator metadata has no schema: its refs would dangle.
+    const known = new Set(Object.keys(generated));
+    const schemas = Object.fromEntries(
+      Object.entries(generated).map(([name, schema]) => [
+        name,
+        withoutDanglingRefs(schema, known) as JsonSchema,
+      ]),
+    );
     const used = new Map<string, JsonSchema>();
     const collect = (name: string): void => {
       const schema = schemas[name];

@@ -8,7 +8,10 @@ export interface RpcConnection {
   /** Receive notifications published to this topic from now on. */
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
-  /** Sends a notification; false when the connection is closed or was closed for being slow. */
+  /**
+   * Sends a notification; false when the connection is closed, was closed for being slow, or its
+   * token has expired (it is then closed with 4001).
+   */
   notify(method: string, params: Record<string, unknown>): boolean;
   /** Closes the connection once the reply to the current frame is sent (an expired token). */
   closeAfterReply?(code: number, reason: string): void;

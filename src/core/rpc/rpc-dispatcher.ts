@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { GatewayConfig } from '../config/gateway-config.js';
+import { callCorrelationId } from '../logging/correlation-id.js';
 import type { JsonRpcId, JsonRpcResponse } from './json-rpc.types.js';
 import type { RpcCallContext, RpcTransport } from './rpc-call-context.js';
 import type { RpcConnection } from './rpc-connection.js';
@@ -142,7 +143,9 @@ export class RpcDispatcher {
         : failure(id, RpcErrorCode.MethodNotFound, 'Method not found');
     }
 
-    const correlationId = hasId ? `${origin.correlationId}:${String(id)}` : origin.correlationId;
+    const correlationId = hasId
+      ? callCorrelationId(origin.correlationId, id)
+      : origin.correlationId;
     const ctx: RpcCallContext = {
       method: method.metadata,
       params: envelope.params,

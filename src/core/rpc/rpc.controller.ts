@@ -40,8 +40,13 @@ export class RpcController {
       return;
     }
     const controller = new AbortController();
-    const abort = (): void => controller.abort();
-    request.raw.once('close', abort);
+    // The request stream closes as soon as its body is read (Node >= 16), so it says nothing
+    // about the client. The response closes when the connection does; before the reply has
+    // been written, that means the client went away and the call is cancelled.
+    const onClose = (): void => {
+      if (!reply.raw.writableEnded) controller.abort(new Error('client disconnected'));
+    };
+    reply.raw.once('close', onClose);
     try {
       const { response, responseHeaders } = await this.dispatcher.dispatch(request.body, {
         transport: 'http',
@@ -62,7 +67,7 @@ export class RpcController {
       if (status === 429) void reply.header('retry-after', retryAfterSeconds(response));
       await reply.status(status).type('application/json').send(JSON.stringify(response));
     } finally {
-      request.raw.off('close', abort);
+      reply.raw.off('close', onClose);
     }
   }
 }

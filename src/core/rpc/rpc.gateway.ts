@@ -20,7 +20,8 @@ import { clientIp } from '../rate-limit/client-ip.js';
 /**
  * The WebSocket transport: it only turns frames into dispatcher calls and replies into frames.
  * It also keeps connections honest: heartbeats, a bounded number of calls in flight per
- * connection (beyond it the socket is not read), and a capped send buffer.
+ * connection (beyond it the socket is not read), a capped send buffer, and a close (4001) when
+ * the connection's token expires.
  */
 @WebSocketGateway({ path: '/ws' })
 export class RpcGateway
@@ -72,11 +73,17 @@ export class RpcGateway
     connection.caller = (request as IncomingMessage & { [UPGRADE_CALLER]?: Caller })[
       UPGRADE_CALLER
     ];
+    // Same deadline as the auth guard's for calls: the token's exp plus the clock tolerance.
+    const expiresAt = connection.caller?.expiresAt;
+    if (expiresAt !== undefined) {
+      connection.expireAt(expiresAt + this.config.auth.jwt.clockTolerance);
+    }
     this.connections.add(connection);
     this.alive.add(socket);
     socket.on('pong', () => this.alive.add(socket));
     socket.on('message', (data: RawData) => this.onFrame(connection, data));
     socket.once('close', () => {
+      connection.dispose();
       connection.controller.abort();
       this.connections.remove(connection);
     });

@@ -1,6 +1,7 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { IncomingMessage } from 'node:http';
+import type { Caller } from '../auth/caller.js';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { RpcGateway } from '../rpc/rpc.gateway.js';
 import { UPGRADE_CALLER } from './ws-upgrade-authenticator.js';
@@ -20,7 +21,8 @@ type VerifyCallback = (
 
 /**
  * @nestjs/platform-ws's adapter, set up for raw JSON-RPC frames: payload cap, the openclaw.v1
- * subprotocol (never echoing a `bearer.` one), and authentication before the upgrade completes.
+ * subprotocol (never echoing a `bearer.` one), and authentication and connection limits before
+ * the upgrade completes, within `ws.handshakeTimeout`.
  */
 export class GatewayWsAdapter extends WsAdapter {
   constructor(private readonly app: INestApplicationContext) {
@@ -35,13 +37,40 @@ export class GatewayWsAdapter extends WsAdapter {
       perMessageDeflate: false,
       handleProtocols: (protocols: Set<string>) =>
         protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false,
-      verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => {
-        this.verify(info.req).then(
-          (decision) => done(...decision),
-          () => done(false, 500, 'Internal Server Error'),
-        );
-      },
+      verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) =>
+        this.verifyWithin(info.req, config.ws.handshakeTimeout, done),
     });
+  }
+
+  /**
+   * The upgrade's checks, bounded in time: a token check or a limit store that hangs must not
+   * hold the client's socket (and its place) for ever. Answers once; nothing if the client left.
+   */
+  private verifyWithin(request: IncomingMessage, timeoutMs: number, done: VerifyCallback): void {
+    let answered = false;
+    const answer = (...decision: Parameters<VerifyCallback>): void => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      request.socket.off('close', gone);
+      done(...decision);
+    };
+    const gone = (): void => {
+      answered = true;
+      clearTimeout(timer);
+    };
+    const timer = setTimeout(() => {
+      this.clientErrors.debug({ timeoutMs }, 'WebSocket upgrade timed out');
+      answer(false, 503, 'WebSocket handshake timed out', { 'Retry-After': '1' });
+    }, timeoutMs);
+    request.socket.once('close', gone);
+    this.verify(request).then(
+      (decision) => answer(...decision),
+      (err: unknown) => {
+        this.clientErrors.error({ err }, 'WebSocket upgrade check failed');
+        answer(false, 500, 'Internal Server Error');
+      },
+    );
   }
 
   /** A client's protocol mistakes (oversize frame, bad opcode) are its own, not server errors. */
@@ -58,7 +87,11 @@ export class GatewayWsAdapter extends WsAdapter {
   /** Frames are raw JSON-RPC, read by the RPC gateway itself: no {event, data} routing. */
   override bindMessageHandlers(): void {}
 
-  /** The rate-limit module's connection limit, when that module is imported. */
+  /**
+   * Authentication first, then the rate-limit module's connection limits (when imported): a
+   * refused token spends the failed-authentication budget, never the connection budget of the
+   * client's good tokens, and open connections are counted per verified subject.
+   */
   private async verify(
     request: IncomingMessage,
   ): Promise<[boolean, number?, string?, Record<string, string>?]> {
@@ -71,16 +104,29 @@ export class GatewayWsAdapter extends WsAdapter {
       ];
     }
     const gateway = this.app.get(RpcGateway);
+    let caller: Caller | undefined;
+    const authenticator = gateway.upgradeAuthenticator;
+    if (authenticator) {
+      const decision = await authenticator.authenticate(request);
+      if (!decision.ok) return [false, decision.status, decision.message, decision.headers];
+      caller = decision.caller;
+    }
     const limiter = gateway.upgradeLimiter;
     if (limiter) {
-      const admission = await limiter.admit(request);
+      const admission = await limiter.admit(request, caller);
       if (!admission.ok) return [false, admission.status, admission.message, admission.headers];
+      if (admission.release) releaseOnClose(request, admission.release);
     }
-    const authenticator = gateway.upgradeAuthenticator;
-    if (!authenticator) return [true];
-    const decision = await authenticator.authenticate(request);
-    if (!decision.ok) return [false, decision.status, decision.message, decision.headers];
-    (request as IncomingMessage & { [UPGRADE_CALLER]?: unknown })[UPGRADE_CALLER] = decision.caller;
+    (request as IncomingMessage & { [UPGRADE_CALLER]?: Caller })[UPGRADE_CALLER] = caller;
     return [true];
   }
+}
+
+/**
+ * The TCP socket under the upgrade is the WebSocket's own: its 'close' ends both a handshake
+ * that never completed and an open connection, so the place is given back exactly once.
+ */
+function releaseOnClose(request: IncomingMessage, release: () => void): void {
+  if (request.socket.destroyed) release();
+  else request.socket.once('close', release);
 }

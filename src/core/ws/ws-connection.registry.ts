@@ -27,13 +27,16 @@ export class WsConnectionRegistry {
     }
   };
 
-  /** Sends a notification to every connection subscribed to the topic; returns how many got it. */
+  /**
+   * Sends a notification to every connection subscribed to the topic; returns how many got it.
+   * A connection whose token has expired gets nothing and is closed (see WsRpcConnection.push).
+   */
   publish(topic: string, method: string, params: Record<string, unknown>): number {
     const set = this.subscribers.get(topic);
     if (!set) return 0;
     const frame = JSON.stringify({ jsonrpc: '2.0', method, params });
     let delivered = 0;
-    for (const connection of set) if (connection.send(frame)) delivered++;
+    for (const connection of set) if (connection.push(frame)) delivered++;
     return delivered;
   }
 

@@ -11,6 +11,9 @@ export const WsCloseCode = {
   Unauthenticated: 4001,
 } as const;
 
+// setTimeout holds at most 2^31-1 ms (about 24.8 days); a later deadline is re-armed in steps.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** One WebSocket client: its subscriptions, its send-buffer cap and its in-flight budget. */
 export class WsRpcConnection implements RpcConnection {
   readonly id = randomUUID();
@@ -24,6 +27,9 @@ export class WsRpcConnection implements RpcConnection {
   pendingScheduled = false;
   /** Set by closeAfterReply: the gateway closes with it after sending the current reply. */
   closing?: { code: number; reason: string };
+  /** When the caller's token stops being good (epoch ms, clock tolerance included). */
+  private expiresAt?: number;
+  private expiryTimer?: NodeJS.Timeout;
 
   constructor(
     readonly socket: WebSocket,
@@ -53,16 +59,59 @@ export class WsRpcConnection implements RpcConnection {
   }
 
   notify(method: string, params: Record<string, unknown>): boolean {
-    return this.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
+    return this.push(JSON.stringify({ jsonrpc: '2.0', method, params }));
+  }
+
+  /** Sends a server notification, never to a connection whose token has expired. */
+  push(frame: string): boolean {
+    if (this.expired()) {
+      this.expire();
+      return false;
+    }
+    return this.send(frame);
   }
 
   /**
-   * Sends a frame unless the peer is not reading: a connection whose unsent data passes the cap
-   * is closed, so one slow consumer cannot hold the gateway's memory.
+   * Closes the connection with 4001 when its token expires (at `deadline`, epoch ms), without
+   * waiting for the client's next call: a socket must not keep receiving events past its token.
+   */
+  expireAt(deadline: number): void {
+    this.expiresAt = deadline;
+    clearTimeout(this.expiryTimer);
+    const arm = (): void => {
+      const left = deadline - Date.now();
+      if (left <= 0) return this.expire();
+      this.expiryTimer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      // The timer must not keep a shutting-down process alive.
+      this.expiryTimer.unref();
+    };
+    arm();
+  }
+
+  expired(): boolean {
+    return this.expiresAt !== undefined && this.expiresAt <= Date.now();
+  }
+
+  /** Releases what the connection holds besides its socket; called when the socket closes. */
+  dispose(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+  }
+
+  private expire(): void {
+    this.dispose();
+    this.close(WsCloseCode.Unauthenticated, 'token expired');
+  }
+
+  /**
+   * Sends a frame unless the peer is not reading. The rule looks at what is still unsent from
+   * earlier frames, never at this frame's size: a client that reads gets a reply larger than the
+   * cap, and one that does not is closed before the gateway holds more than the cap plus one
+   * frame for it.
    */
   send(frame: string): boolean {
     if (!this.isOpen) return false;
-    if (this.socket.bufferedAmount + frame.length > this.maxBufferedBytes) {
+    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
       this.close(WsCloseCode.PolicyViolation, 'send buffer overflow: the client is not reading');
       // A peer that does not read will not read a close frame either.
       this.socket.terminate();
