@@ -3,12 +3,13 @@
 // the same two rows in one transaction per call. Afterwards the log is read back to check that
 // every acknowledged turn is stored once, in contiguous seq order. With BENCH_POSTGRES_URL set,
 // the same runs on PostgreSQL follow.
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import {
-  SECONDS,
-  freshPostgresDatabase,
   atLeast,
+  drive,
+  freshPostgresDatabase,
   lateOverEarly,
+  post,
   printReport,
   report,
   startFloor,
@@ -17,77 +18,6 @@ import {
 } from './support.mjs';
 
 const SESSIONS = 32;
-
-function post(agent, url, body, headers) {
-  return new Promise((done, fail) => {
-    const payload = JSON.stringify(body);
-    const call = request(
-      url,
-      {
-        agent,
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          ...headers,
-        },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk) => (text += chunk));
-        response.on('end', () => {
-          const reply = JSON.parse(text);
-          if (reply.error) fail(new Error(JSON.stringify(reply.error)));
-          else done(reply.result);
-        });
-      },
-    );
-    call.on('error', fail);
-    call.end(payload);
-  });
-}
-
-/** One worker per session, each sending its next message as soon as the last is answered. */
-async function drive(url, method, sessionKeys, headers) {
-  const agent = new Agent({ keepAlive: true, maxSockets: sessionKeys.length });
-  const until = Date.now() + SECONDS * 1000;
-  const started = Date.now();
-  const latencies = [];
-  const perSecond = [];
-  const turns = await Promise.all(
-    sessionKeys.map(async (sessionKey) => {
-      let count = 0;
-      while (Date.now() < until) {
-        const sent = performance.now();
-        await post(
-          agent,
-          url,
-          {
-            jsonrpc: '2.0',
-            id: count,
-            method,
-            params: { sessionKey, content: `message ${count} of a benchmark turn` },
-          },
-          headers,
-        );
-        latencies.push(performance.now() - sent);
-        const second = Math.floor((Date.now() - started) / 1000);
-        perSecond[second] = (perSecond[second] ?? 0) + 1;
-        count++;
-      }
-      return count;
-    }),
-  );
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    turns,
-    rate: turns.reduce((sum, n) => sum + n, 0) / ((Date.now() - started) / 1000),
-    p99: latencies[Math.floor(latencies.length * 0.99)],
-    perSecond: perSecond.slice(0, SECONDS),
-  };
-}
 
 /**
  * Runs the floor and the gateway on one engine and reports both: SQLite files (`true` and
@@ -130,8 +60,8 @@ async function measure(engine, floorDatabase, gatewayDatabase, targetPercent) {
         afterSeq: events.length,
         limit: 1000,
       });
+      if (page.length === 0) break;
       events.push(...page);
-      if (page.length < 1000) break;
     }
     const expected = 1 + 2 * gatewayResult.turns[i];
     if (events.length !== expected || events.some((event, at) => event.seq !== at + 1)) {

@@ -3,6 +3,7 @@
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -61,7 +62,7 @@ function stop(child) {
  * Starts the built gateway (`dist/main.js serve`) as users run it: file-backed SQLite in a
  * temporary data directory, info-level logs, with the given openclaw.json.
  */
-export async function startGateway(config = {}, { databaseUrl } = {}) {
+export async function startGateway(config = {}, { databaseUrl, redisUrl } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'openclaw-bench-'));
   const port = await freePort();
   writeFileSync(join(dir, 'openclaw.json'), JSON.stringify(config));
@@ -76,6 +77,7 @@ export async function startGateway(config = {}, { databaseUrl } = {}) {
       OPENCLAW_JWT_SECRET: SECRET,
       OPENCLAW_DATABASE_URL: databaseUrl ?? `sqlite:${join(dir, 'openclaw.db')}`,
       OPENCLAW_CONFIG: join(dir, 'openclaw.json'),
+      ...(redisUrl ? { OPENCLAW_REDIS_URL: redisUrl } : {}),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -204,4 +206,79 @@ export function printReport(title) {
   }
   if (rows.some((row) => row.met === false)) process.exitCode = 1;
   rows.length = 0;
+}
+
+/** POSTs a JSON-RPC call and resolves with its result (rejects with its error). */
+export function post(agent, url, body, headers) {
+  return new Promise((done, fail) => {
+    const payload = JSON.stringify(body);
+    const call = request(
+      url,
+      {
+        agent,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          ...headers,
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => {
+          const reply = JSON.parse(text);
+          if (reply.error) fail(new Error(JSON.stringify(reply.error)));
+          else done(reply.result);
+        });
+      },
+    );
+    call.on('error', fail);
+    call.end(payload);
+  });
+}
+
+/**
+ * One worker per session, each sending its next message as soon as the last is answered. `url`
+ * may be a function of the call's number, to spread calls over several gateways.
+ */
+export async function drive(url, method, sessionKeys, headers) {
+  const agent = new Agent({ keepAlive: true, maxSockets: sessionKeys.length });
+  const until = Date.now() + SECONDS * 1000;
+  const started = Date.now();
+  const latencies = [];
+  const perSecond = [];
+  const turns = await Promise.all(
+    sessionKeys.map(async (sessionKey) => {
+      let count = 0;
+      while (Date.now() < until) {
+        const sent = performance.now();
+        await post(
+          agent,
+          typeof url === 'function' ? url(count) : url,
+          {
+            jsonrpc: '2.0',
+            id: count,
+            method,
+            params: { sessionKey, content: `message ${count} of a benchmark turn` },
+          },
+          headers,
+        );
+        latencies.push(performance.now() - sent);
+        const second = Math.floor((Date.now() - started) / 1000);
+        perSecond[second] = (perSecond[second] ?? 0) + 1;
+        count++;
+      }
+      return count;
+    }),
+  );
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    turns,
+    rate: turns.reduce((sum, n) => sum + n, 0) / ((Date.now() - started) / 1000),
+    p99: latencies[Math.floor(latencies.length * 0.99)],
+    perSecond: perSecond.slice(0, SECONDS),
+  };
 }

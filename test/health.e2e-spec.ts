@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { LifecycleService } from '../src/core/health/lifecycle.service.js';
+import { signToken } from './support/auth-tokens.js';
 import { CalculatorModule } from './support/calculator.rpc.js';
 import { postRpc, startGateway, type TestGateway } from './support/gateway.js';
 
@@ -18,8 +19,14 @@ describe('/health, /status and /metrics', () => {
       status: 'ok',
       live: true,
       ready: true,
-      checks: { database: 'up' },
+      checks: { database: 'up', bus: 'none', rateLimitStore: 'none' },
     });
+    const live = await fetch(`${gateway.baseUrl}/health/live`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'ok', live: true });
+    const ready = await fetch(`${gateway.baseUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', ready: true });
   });
 
   it('reports status with version, uptime, instance and calls per method', async () => {
@@ -44,12 +51,34 @@ describe('/health, /status and /metrics', () => {
     expect(text).toMatch(/openclaw_ws_connections 0/);
   });
 
+  it('serves /status and /metrics to admin or metrics:read only; other tokens get 403', async () => {
+    const as = async (scope: string) => ({
+      authorization: `Bearer ${await signToken({ sub: 'monitor', scope })}`,
+    });
+    const monitor = await as('metrics:read');
+    const user = await as('sessions:read sessions:write agents:read tools:read tools:execute');
+    for (const path of ['/status', '/metrics']) {
+      expect((await fetch(`${gateway.baseUrl}${path}`, { headers: monitor })).status).toBe(200);
+      const denied = await fetch(`${gateway.baseUrl}${path}`, { headers: user });
+      expect(denied.status).toBe(403);
+      expect(await denied.json()).toEqual({
+        statusCode: 403,
+        message: 'Forbidden',
+        requiredScope: 'metrics:read',
+      });
+      expect((await fetch(`${gateway.baseUrl}${path}`)).status).toBe(401);
+    }
+  });
+
   it('turns not ready (503) while draining', async () => {
     const lifecycle = gateway.app.get(LifecycleService);
     lifecycle.startDraining();
     const response = await fetch(`${gateway.baseUrl}/health`);
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ status: 'draining', ready: false });
+    // Readiness turns at once; liveness does not (a draining process is not to be restarted).
+    expect((await fetch(`${gateway.baseUrl}/health/ready`)).status).toBe(503);
+    expect((await fetch(`${gateway.baseUrl}/health/live`)).status).toBe(200);
   });
 });
 
@@ -61,6 +90,8 @@ describe('/health with the database gone', () => {
       const response = await fetch(`${other.baseUrl}/health`);
       expect(response.status).toBe(503);
       expect(await response.json()).toMatchObject({ ready: false, checks: { database: 'down' } });
+      expect((await fetch(`${other.baseUrl}/health/ready`)).status).toBe(503);
+      expect((await fetch(`${other.baseUrl}/health/live`)).status).toBe(200);
     } finally {
       await other.close().catch(() => undefined);
     }

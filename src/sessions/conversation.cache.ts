@@ -6,6 +6,8 @@ export interface CachedConversation {
   messages: ConversationMessage[];
   /** Approximate size in characters, for the cache's bound. */
   chars: number;
+  /** The last message.user with no answer yet (its turn is running, or was interrupted). */
+  openMessageId?: string;
 }
 
 /**

@@ -24,3 +24,14 @@ export class IdempotencyKeyConflictError extends Error {
     this.name = 'IdempotencyKeyConflictError';
   }
 }
+
+/**
+ * An append fenced by a turn lease found the lease taken over by another instance (it expired,
+ * say, while this one was stalled): the turn no longer owns the session and may not write.
+ */
+export class LeaseLostError extends Error {
+  constructor(readonly sessionKey: string) {
+    super(`turn lease lost: ${sessionKey}`);
+    this.name = 'LeaseLostError';
+  }
+}

@@ -5,6 +5,7 @@ import { DataSource, MoreThan, type Repository } from 'typeorm';
 
 import {
   IdempotencyKeyConflictError,
+  LeaseLostError,
   SessionEndedError,
   SessionNotFoundError,
 } from './event-store.errors.js';
@@ -40,6 +41,14 @@ type Row = Record<string, unknown>;
  * awaits each statement on a pooled connection.
  */
 type WriteOp<T> = () => Generator<Statement, T, Row[]>;
+
+/** The turn lease an append must still hold: its owner and fencing token. */
+export interface AppendFence {
+  owner: string;
+  token: number;
+  /** The turn's last append: free the lease in the same statement. */
+  release?: boolean;
+}
 
 /** One queue of writes and the loop committing it; a session's writes always use one lane. */
 interface WriteLane {
@@ -160,22 +169,31 @@ export class EventStore implements OnModuleDestroy {
    * @throws SessionNotFoundError when the session does not exist
    * @throws SessionEndedError when `expectActive` is set and the session has ended
    * @throws IdempotencyKeyConflictError when an event's idempotency key is already used in the session
+   * @throws LeaseLostError when `fence` is set and that lease is no longer the session's
    */
   async append(
     sessionKey: string,
     events: NewEvent[],
-    opts: { expectActive?: boolean } = {},
+    opts: { expectActive?: boolean; fence?: AppendFence } = {},
   ): Promise<StoredEvent[]> {
     for (const event of events) validateNewEvent(event);
     const batch = events.map((e) => ({ ...e, data: e.data ?? {} }));
+    const fence = opts.fence;
+    // The lease lives on the session row this UPDATE locks: the fence is read from the very row
+    // version being written, and a takeover (an UPDATE of the same row) waits for this commit.
+    // A turn's last append frees the lease in the same statement.
+    const freeLease = fence?.release ? `, "lease_owner" = NULL` : '';
     return this.enqueue(sessionKey, function* () {
       const [row] = yield {
-        sql: `UPDATE "sessions" SET "last_seq" = "last_seq" + ? WHERE "session_key" = ? RETURNING "last_seq", "status"`,
+        sql: `UPDATE "sessions" SET "last_seq" = "last_seq" + ?${freeLease} WHERE "session_key" = ? RETURNING "last_seq", "status", "lease_token"`,
         params: [batch.length, sessionKey],
       };
       if (row === undefined) throw new SessionNotFoundError(sessionKey);
       // A rejected call rolls back to its savepoint, undoing the bump above.
       if (opts.expectActive && row.status === 'ended') throw new SessionEndedError(sessionKey);
+      // RETURNING gives the new row, whose owner a release just cleared: the token alone fences
+      // (it changes at every acquisition, and only the holder writes with it).
+      if (fence && Number(row.lease_token) !== fence.token) throw new LeaseLostError(sessionKey);
       // The session row is locked (or SQLite's single writer held) from the UPDATE above, so
       // this check cannot race another append to the same session.
       const keys = batch.flatMap((e) => (e.idempotencyKey === undefined ? [] : [e.idempotencyKey]));
@@ -499,7 +517,7 @@ function toSessionRecord(row: SessionEntity): SessionRecord {
   };
 }
 
-function toStoredEvent(row: SessionEventEntity): StoredEvent {
+export function toStoredEvent(row: SessionEventEntity): StoredEvent {
   return {
     sessionKey: row.sessionKey,
     seq: row.seq,

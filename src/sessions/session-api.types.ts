@@ -43,6 +43,8 @@ export interface SessionSummary {
 export interface SessionCallHooks {
   /** The caller may see the session; called before any of the call's events is published. */
   onSessionAccess?(sessionKey: string): void;
+  /** Cancels the call's turn (finishReason 'cancelled'): an HTTP client that went away. */
+  signal?: AbortSignal;
 }
 
 export function sessionTopic(sessionKey: string): string {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_BUS, type EventBus } from '../core/events/event-bus.js';
+import { EVENT_BUS, type BusMessage, type EventBus } from '../core/events/event-bus.js';
 import { sessionTopic } from './session-api.types.js';
 import type { StoredEvent } from './session.types.js';
 
@@ -14,16 +14,7 @@ export class SessionEventsPublisher {
   /** Call only with committed events, in seq order. */
   stored(events: readonly StoredEvent[]): void {
     for (const event of events) {
-      this.bus.publish(sessionTopic(event.sessionKey), {
-        method: SESSION_EVENT_METHOD,
-        params: {
-          sessionKey: event.sessionKey,
-          seq: event.seq,
-          type: event.type,
-          at: event.at,
-          data: event.data,
-        },
-      });
+      this.bus.publish(sessionTopic(event.sessionKey), sessionEventMessage(event));
     }
   }
 
@@ -33,4 +24,18 @@ export class SessionEventsPublisher {
       params: { sessionKey, messageId, index, delta },
     });
   }
+}
+
+/** The notification of a stored event, as WebSocket subscribers receive it. */
+export function sessionEventMessage(event: StoredEvent): BusMessage {
+  return {
+    method: SESSION_EVENT_METHOD,
+    params: {
+      sessionKey: event.sessionKey,
+      seq: event.seq,
+      type: event.type,
+      at: event.at,
+      data: event.data,
+    },
+  };
 }

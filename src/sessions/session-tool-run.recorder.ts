@@ -6,14 +6,26 @@ import type {
   ToolRunRecorder,
 } from '../tools/tool-run-recorder.js';
 import { requireCaller } from '../core/auth/require-caller.js';
+import { GatewayConfig } from '../core/config/gateway-config.js';
 import { SessionService } from './session.service.js';
 
 /** Records `tools.execute { sessionKey }` in the session, through the same ownership checks. */
 @Injectable()
 export class SessionToolRunRecorder implements ToolRunRecorder {
-  constructor(private readonly sessions: SessionService) {}
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly config: GatewayConfig,
+  ) {}
 
-  begin(caller: Caller | undefined, sessionKey: string, call: RecordedToolCall): Promise<void> {
+  get maxEventBytes(): number {
+    return this.config.sessions.maxEventBytes;
+  }
+
+  begin(
+    caller: Caller | undefined,
+    sessionKey: string,
+    call: RecordedToolCall,
+  ): Promise<AbortSignal> {
     return this.sessions.recordToolCall(requireCaller(caller), sessionKey, call);
   }
 

@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { SessionBusyException } from './session.exception.js';
 
 interface Lane {
@@ -7,7 +8,11 @@ interface Lane {
   size: number;
 }
 
-/** One turn at a time per session, in arrival order, with a bounded number waiting. */
+/**
+ * One turn at a time per session on this instance, in arrival order, with a bounded number
+ * waiting (across instances, the session's lease keeps the same rule).
+ */
+@Injectable()
 export class SessionTurnQueue {
   private readonly lanes = new Map<string, Lane>();
 

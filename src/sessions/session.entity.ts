@@ -34,4 +34,16 @@ export class SessionEntity {
 
   @Column({ name: 'ended_at', type: 'varchar', length: 32, nullable: true })
   endedAt: string | null;
+
+  /** The instance running a turn of the session (several instances), while it holds the lease. */
+  @Column({ name: 'lease_owner', type: 'varchar', length: 200, nullable: true })
+  leaseOwner: string | null;
+
+  /** Fencing token: one more at every acquisition; appends of a turn carry the one they hold. */
+  @Column({ name: 'lease_token', type: 'bigint', default: 0 })
+  leaseToken: string;
+
+  /** Epoch milliseconds (the database's clock on PostgreSQL). */
+  @Column({ name: 'lease_expires_at', type: 'bigint', nullable: true })
+  leaseExpiresAt: string | null;
 }

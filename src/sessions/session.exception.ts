@@ -51,3 +51,28 @@ export class ContentTooLongException extends GatewayException {
     });
   }
 }
+
+/**
+ * An event larger than `sessions.maxEventBytes`: refused rather than stored, so that no page of
+ * the log, nor the memory of whoever reads it, grows with what one client sent.
+ */
+export class EventTooLargeException extends GatewayException {
+  constructor(eventType: string, bytes: number, maxBytes: number) {
+    super(
+      GatewayErrorCode.INVALID_INPUT,
+      `The ${eventType} event is too large (${bytes} bytes > ${maxBytes})`,
+      { reason: 'too-large', eventType, bytes, maxBytes },
+    );
+  }
+}
+
+/** Another instance ran a turn of this session for longer than `sessions.turnWaitTimeout`. */
+export class SessionTurnTimeoutException extends GatewayException {
+  constructor(sessionKey: string, waitedMs: number) {
+    super(
+      GatewayErrorCode.CONFLICT,
+      `Session "${sessionKey}" is busy: another gateway instance is running its turn`,
+      { sessionKey, reason: 'busy', waitedMs, retryable: true },
+    );
+  }
+}

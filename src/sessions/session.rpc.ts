@@ -102,27 +102,25 @@ export class SessionRpc {
     ],
   })
   message(params: SessionMessageParams, ctx: RpcCallContext): Promise<AgentResponse> {
-    return this.sessions.message(requireCaller(ctx.caller), params, this.follow(ctx));
+    // Over HTTP nobody can read the answer once the client is gone: its turn is cancelled. A
+    // WebSocket client that drops reconnects and resumes by seq, so its turn runs on.
+    const hooks: SessionCallHooks =
+      ctx.transport === 'http' ? { signal: ctx.signal } : this.follow(ctx);
+    return this.sessions.message(requireCaller(ctx.caller), params, hooks);
   }
 
   @RpcMethod('session.history', {
     scope: 'sessions:read',
     params: SessionHistoryParams,
     description:
-      'Events with seq > afterSeq, oldest first. Over a WebSocket, a page shorter than limit also (re)subscribes: live events continue right after its last seq, with no gap and no duplicate; after a full page, page on.',
+      'Events with seq > afterSeq, oldest first: at most limit, and at most sessions.maxPageBytes of event data (a page always holds at least one event), so a page may be shorter than limit before the end: page on with afterSeq = the last seq until a page comes back empty. Over a WebSocket, the page that reaches the end of the log also (re)subscribes: live events continue right after its last seq, each exactly once; while pages that stop short are read, live events wait for that last page.',
     result: { name: 'SessionEvent[]', schema: { type: 'array', items: SESSION_EVENT_SCHEMA } },
     errors: [RpcErrorCode.InvalidParams, RpcErrorCode.NotFound],
   })
-  history(params: SessionHistoryParams, ctx: RpcCallContext): Promise<SessionEvent[]> {
+  async history(params: SessionHistoryParams, ctx: RpcCallContext): Promise<SessionEvent[]> {
     const read = () => this.sessions.history(requireCaller(ctx.caller), params);
-    if (!ctx.connection) return read();
-    return this.subscriptions.resume(
-      ctx.connection,
-      params.sessionKey,
-      params.afterSeq ?? 0,
-      params.limit ?? 100,
-      read,
-    );
+    if (!ctx.connection) return (await read()).events;
+    return this.subscriptions.resume(ctx.connection, params.sessionKey, read);
   }
 
   @RpcMethod('session.end', {

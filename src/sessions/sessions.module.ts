@@ -4,12 +4,24 @@ import { AgentsModule } from '../agents/agents.module.js';
 import { EventsModule } from '../core/events/events.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
 import { TOOL_RUN_RECORDER } from '../tools/tool-run-recorder.js';
+import { EventPageReader } from './event-page.reader.js';
 import { EventStore } from './event-store.js';
 import { SessionEventsPublisher } from './session-events.publisher.js';
 import { SessionSubscriptions } from './session-subscriptions.js';
 import { SessionToolRunRecorder } from './session-tool-run.recorder.js';
 import { SessionRpc } from './session.rpc.js';
 import { SessionService } from './session.service.js';
+import { SessionCancellation } from './session-cancellation.js';
+import { SessionConversations } from './session-conversations.js';
+import { SessionDirectory } from './session.directory.js';
+import { SessionEventWriter } from './session-event.writer.js';
+import { SessionLeaseStore } from './session-lease.store.js';
+import { SessionReplay } from './session-replay.js';
+import { SessionTurnLeases } from './session-turn.leases.js';
+import { SessionTurnQueue } from './session-turn.queue.js';
+import { SessionTurnRunner } from './session-turn.runner.js';
+import { SessionWorkTracker } from './session-work.tracker.js';
+import { SessionStreamSequencer } from './session-stream.sequencer.js';
 import { SESSION_ENTITIES } from './session.entities.js';
 
 /**
@@ -21,8 +33,20 @@ import { SESSION_ENTITIES } from './session.entities.js';
   imports: [TypeOrmModule.forFeature(SESSION_ENTITIES), AgentsModule, ToolsModule, EventsModule],
   providers: [
     EventStore,
+    EventPageReader,
     SessionEventsPublisher,
     SessionSubscriptions,
+    SessionDirectory,
+    SessionEventWriter,
+    SessionConversations,
+    SessionLeaseStore,
+    SessionTurnLeases,
+    SessionTurnQueue,
+    SessionTurnRunner,
+    SessionReplay,
+    SessionWorkTracker,
+    SessionCancellation,
+    SessionStreamSequencer,
     SessionService,
     SessionRpc,
     SessionToolRunRecorder,

@@ -12,8 +12,11 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   ValidateNested,
+  type ValidationArguments,
 } from 'class-validator';
+import { jwksUrlProblem, type JwksSettings } from '../auth/jwks-url.policy.js';
 import { parseByteSize, parseDuration } from './duration.js';
 
 // The schema of openclaw.json and OPENCLAW_* after merging. Every leaf has a default, so the
@@ -72,6 +75,27 @@ export class ServerConfig {
   @Min(0, DURATION)
   shutdownTimeout = 10_000;
 
+  /**
+   * Longest a client may take to send a whole HTTP request (headers and body); a slower one gets
+   * 408 and is disconnected. It ends when the request is read: replies may take longer.
+   */
+  @duration()
+  @IsInt(DURATION)
+  @Min(100, { message: '$property must be at least 100ms' })
+  requestTimeout = 30_000;
+
+  /** Longest a client may take to send an HTTP request's headers, from connecting on. */
+  @duration()
+  @IsInt(DURATION)
+  @Min(100, { message: '$property must be at least 100ms' })
+  headersTimeout = 10_000;
+
+  /** How long an idle keep-alive connection is kept; above common proxies' 60 s idle timeout. */
+  @duration()
+  @IsInt(DURATION)
+  @Min(1000, { message: '$property must be at least 1s' })
+  keepAliveTimeout = 72_000;
+
   /** Peers whose X-Forwarded-For is believed: exact addresses or CIDRs. */
   @IsArray()
   @IsString({ each: true })
@@ -101,6 +125,27 @@ export class WsConfig {
   @Min(1)
   @Max(10_000)
   maxInFlight = 32;
+
+  /**
+   * Open WebSockets one token subject may hold on this instance: a dashboard tab or a client's
+   * pool needs a few, and each one may buffer up to maxBufferedBytes.
+   */
+  @integer()
+  @IsInt()
+  @Min(1)
+  maxConnectionsPerSubject = 32;
+
+  /** Open WebSockets one client IP (an IPv6 /64) may hold on this instance, whoever it is. */
+  @integer()
+  @IsInt()
+  @Min(1)
+  maxConnectionsPerIp = 128;
+
+  /** Longest an upgrade may take from its request to the 101 (token check and limits included). */
+  @duration()
+  @IsInt(DURATION)
+  @Min(100, { message: '$property must be at least 100ms' })
+  handshakeTimeout = 10_000;
 }
 
 export class DatabaseConfig {
@@ -122,6 +167,33 @@ export class RedisConfig {
   url?: string;
 }
 
+/** jwksUrl's cross-field rule (jwksUrlProblem): https, issuer and audience, checked at boot. */
+const trustedJwks = () =>
+  ValidateBy({
+    name: 'trustedJwks',
+    validator: {
+      validate: (_value: unknown, args?: ValidationArguments) =>
+        jwksUrlProblem(args?.object as JwksSettings) === undefined,
+      defaultMessage: (args?: ValidationArguments) =>
+        `$property ${jwksUrlProblem(args?.object as JwksSettings) ?? 'is invalid'}`,
+    },
+  });
+
+/** Role -> scopes, read with own-property lookups: every value must be a list of scopes. */
+const roleScopeMap = () =>
+  ValidateBy({
+    name: 'roleScopeMap',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'object' &&
+        value !== null &&
+        Object.values(value).every(
+          (scopes) => Array.isArray(scopes) && scopes.every((s) => typeof s === 'string'),
+        ),
+      defaultMessage: () => '$property must map each role to an array of scope strings',
+    },
+  });
+
 export class JwtConfig {
   @IsOptional()
   @IsString()
@@ -138,7 +210,7 @@ export class JwtConfig {
 
   @IsOptional()
   @IsString()
-  @Matches(/^https?:\/\//, { message: '$property must be an http(s) URL' })
+  @trustedJwks()
   jwksUrl?: string;
 
   /** The claim that carries scopes: `scope` (space-separated), `scp` or a roles claim. */
@@ -147,6 +219,7 @@ export class JwtConfig {
 
   /** Maps identity-provider roles or groups to gateway scopes, when scopeClaim holds roles. */
   @IsObject()
+  @roleScopeMap()
   roleScopes: Record<string, string[]> = {};
 
   @duration()
@@ -158,6 +231,12 @@ export class JwtConfig {
   @IsInt(DURATION)
   @Min(0, DURATION)
   refreshTokenTtl = 30 * 86_400_000;
+
+  /** Absolute lifetime of a refresh-token family: rotation never extends a grant beyond it. */
+  @duration()
+  @IsInt(DURATION)
+  @Min(1000, { message: '$property must be at least 1s' })
+  refreshFamilyTtl = 90 * 86_400_000;
 
   @duration()
   @IsInt(DURATION)
@@ -203,6 +282,11 @@ export class RateLimitConfig {
   @Type(() => LimitConfig)
   session: LimitConfig = LimitConfig.of(30, 60_000);
 
+  /** Failed authentications per client IP (HTTP and WS upgrades); beyond it they get 429. */
+  @ValidateNested()
+  @Type(() => LimitConfig)
+  authFailures: LimitConfig = LimitConfig.of(30, 60_000);
+
   /** What happens to calls while the shared store (Redis) is unreachable. */
   @IsIn(['open', 'closed'])
   onStoreFailure: 'open' | 'closed' = 'closed';
@@ -221,6 +305,42 @@ export class SessionsConfig {
   @IsInt()
   @Min(1)
   maxContentLength = 32_768;
+
+  /**
+   * Largest stored event (its JSON data: tool arguments, tool results, agent output): one
+   * client must not fill the log, and every page later read from it, with huge events.
+   */
+  @bytes()
+  @IsInt(BYTES)
+  @Min(1024, { message: '$property must be at least 1024 bytes' })
+  maxEventBytes = 256 * 1024;
+
+  /**
+   * Largest `session.history` page (and idempotent replay read), in bytes of event data: a
+   * page stops before the event that would cross it, and always holds at least one event.
+   */
+  @bytes()
+  @IsInt(BYTES)
+  @Min(1024, { message: '$property must be at least 1024 bytes' })
+  maxPageBytes = 1024 * 1024;
+
+  /**
+   * Several instances (PostgreSQL): how long a turn's lease lasts without renewal. A crashed
+   * instance's session is taken over this long after its last renewal; renewals come every third.
+   */
+  @duration()
+  @IsInt(DURATION)
+  @Min(300, { message: '$property must be at least 300ms' })
+  leaseTtl = 15_000;
+
+  /**
+   * Several instances: how long a message waits while another instance runs the session's turn
+   * (and an idempotent retry waits for that turn's answer) before -32009.
+   */
+  @duration()
+  @IsInt(DURATION)
+  @Min(0, DURATION)
+  turnWaitTimeout = 120_000;
 }
 
 export class ToolsConfig {

@@ -3,23 +3,35 @@ import { dirname, resolve } from 'node:path';
 
 import type { DataSourceOptions } from 'typeorm';
 
+import type { MigrationClass } from './database-extension.js';
+
 import { Initial1795527378843 } from './migrations/1795527378843-initial.js';
 import { Auth1795600000000 } from './migrations/1795600000000-auth.js';
+import { RefreshTokenHygiene1795700000000 } from './migrations/1795700000000-refresh-token-hygiene.js';
+import { Cluster1795800000000 } from './migrations/1795800000000-cluster.js';
 
 /**
  * Every migration, listed by class so the same code works from `src` and `dist`. Entities are not
  * listed here: features register theirs (TypeOrmModule.forFeature + autoLoadEntities), so core
- * never imports a feature. The schema itself is one history, owned here.
+ * never imports a feature. The built-in schema is one history, owned here; extension modules add
+ * theirs through DatabaseExtensionOptions.
  */
-export const DATABASE_MIGRATIONS = [Initial1795527378843, Auth1795600000000];
+export const DATABASE_MIGRATIONS = [
+  Initial1795527378843,
+  Auth1795600000000,
+  RefreshTokenHygiene1795700000000,
+  Cluster1795800000000,
+];
 
 export interface DataSourceBuildOptions {
   /** Run pending migrations when the data source initializes (default true). */
   migrationsRun?: boolean;
   /** Log every query through TypeORM's logger (default false). */
   logging?: boolean;
-  /** Entity classes, for a data source built outside Nest (tests, scripts). */
+  /** Entity classes, for a data source built outside Nest (tests, scripts) or from extensions. */
   entities?: NonNullable<DataSourceOptions['entities']>;
+  /** Extension modules' migrations; every pending one runs in timestamp order with the built-in. */
+  migrations?: MigrationClass[];
 }
 
 /** How long a SQLite connection waits on a lock held by another process before SQLITE_BUSY. */
@@ -42,7 +54,7 @@ export function buildDataSourceOptions(
 ): DataSourceOptions {
   const common = {
     entities: opts.entities ?? [],
-    migrations: DATABASE_MIGRATIONS,
+    migrations: [...DATABASE_MIGRATIONS, ...(opts.migrations ?? [])],
     migrationsRun: opts.migrationsRun ?? true,
     synchronize: false,
     logging: opts.logging ?? false,

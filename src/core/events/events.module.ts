@@ -1,17 +1,38 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type Provider } from '@nestjs/common';
+import { GatewayConfig } from '../config/gateway-config.js';
 import { RpcModule } from '../rpc/rpc.module.js';
-import { EVENT_BUS } from './event-bus.js';
+import { ClusteredEventBus } from './clustered.event-bus.js';
+import { EVENT_BUS, type EventBus } from './event-bus.js';
 import { InProcessEventBus } from './in-process.event-bus.js';
+import { PostgresBusTransport } from './postgres.bus-transport.js';
+import { RedisBusTransport } from './redis.bus-transport.js';
 import { WsEventRelay } from './ws-event.relay.js';
 
 /**
- * The event bus (in process; a Redis bus will replace the provider when `redis.url` is set)
- * and its relay to WebSocket subscribers. Global: any feature may publish.
+ * The bus fits the deployment: Redis pub/sub when `redis.url` is set, PostgreSQL LISTEN/NOTIFY
+ * when the event log is on PostgreSQL (any instance may join at any time, so a PostgreSQL
+ * gateway always speaks to its peers), and in process on SQLite, which serves one instance.
  */
+export function createEventBus(config: GatewayConfig): EventBus {
+  if (config.redis.url)
+    return new ClusteredEventBus(new RedisBusTransport({ url: config.redis.url }));
+  if (/^postgres(ql)?:\/\//.test(config.database.url)) {
+    return new ClusteredEventBus(new PostgresBusTransport({ url: config.database.url }));
+  }
+  return new InProcessEventBus();
+}
+
+const busProvider: Provider = {
+  provide: EVENT_BUS,
+  inject: [GatewayConfig],
+  useFactory: createEventBus,
+};
+
+/** The event bus and its relay to WebSocket subscribers. Global: any feature may publish. */
 @Global()
 @Module({
   imports: [RpcModule],
-  providers: [{ provide: EVENT_BUS, useClass: InProcessEventBus }, WsEventRelay],
+  providers: [busProvider, WsEventRelay],
   exports: [EVENT_BUS],
 })
 export class EventsModule {}

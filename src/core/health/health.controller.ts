@@ -1,15 +1,30 @@
-import { Controller, Get, Logger, Res } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Controller, Get, Inject, Logger, Optional, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { createRequire } from 'node:module';
 import { DataSource } from 'typeorm';
+import { METRICS_READ_SCOPE } from '../auth/caller.js';
 import { Public } from '../auth/public.decorator.js';
+import { RequireScope } from '../auth/route-scope.decorator.js';
+import { EVENT_BUS, type EventBus } from '../events/event-bus.js';
 import { RateLimitStatsService } from '../rate-limit/rate-limit-stats.service.js';
 import { RpcStatsService } from '../rpc/rpc-stats.service.js';
 import { WsConnectionRegistry } from '../ws/ws-connection.registry.js';
 import { LifecycleService } from './lifecycle.service.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
+type Check = 'up' | 'down' | 'none';
+
+interface Readiness {
+  ready: boolean;
+  checks: { database: Check; bus: Check; rateLimitStore: Check };
+}
+
+/** A bus between instances reports whether it is connected; the in-process one has no such state. */
+function busCheck(bus: EventBus | undefined): Check {
+  const connected = (bus as { connected?: unknown } | undefined)?.connected;
+  return typeof connected === 'boolean' ? (connected ? 'up' : 'down') : 'none';
+}
 
 @Controller()
 export class HealthController {
@@ -19,23 +34,66 @@ export class HealthController {
     private readonly lifecycle: LifecycleService,
     private readonly stats: RpcStatsService,
     private readonly connections: WsConnectionRegistry,
-    private readonly moduleRef: ModuleRef,
+    @Optional() private readonly dataSource?: DataSource,
+    @Optional() private readonly rateLimits?: RateLimitStatsService,
+    @Optional() @Inject(EVENT_BUS) private readonly bus?: EventBus,
   ) {}
 
-  /** Liveness is answering at all; readiness is the database reachable and not draining. */
+  private async readiness(): Promise<Readiness> {
+    const store = this.rateLimits?.snapshot().store;
+    const checks: Readiness['checks'] = {
+      database: await this.checkDatabase(),
+      bus: busCheck(this.bus),
+      rateLimitStore:
+        store === undefined || store.store === 'memory' ? 'none' : store.available ? 'up' : 'down',
+    };
+    const ready = !this.lifecycle.draining && Object.values(checks).every((c) => c !== 'down');
+    return { ready, checks };
+  }
+
+  /**
+   * Liveness and readiness together, as before the split (kept for existing monitors): 200 when
+   * ready, 503 when a dependency is down or the process is draining.
+   */
   @Public()
   @Get('health')
   async health(@Res() reply: FastifyReply): Promise<void> {
-    const database = await this.checkDatabase();
-    const ready = database !== 'down' && !this.lifecycle.draining;
+    const { ready, checks } = await this.readiness();
     await reply.status(ready ? 200 : 503).send({
       status: this.lifecycle.draining ? 'draining' : ready ? 'ok' : 'unavailable',
       live: true,
       ready,
-      checks: { database },
+      checks,
     });
   }
 
+  /**
+   * Liveness: the process answers. Nothing outside it is checked, so an orchestrator never
+   * restarts every instance because PostgreSQL or Redis is down; readiness covers those.
+   */
+  @Public()
+  @Get('health/live')
+  live(): { status: 'ok'; live: true } {
+    return { status: 'ok', live: true };
+  }
+
+  /**
+   * Readiness: the database, the bus between instances and the shared rate-limit store answer,
+   * and the process is not draining. A load balancer sends new work only to ready instances.
+   */
+  @Public()
+  @Get('health/ready')
+  async ready(@Res() reply: FastifyReply): Promise<void> {
+    const { ready, checks } = await this.readiness();
+    await reply.status(ready ? 200 : 503).send({
+      status: this.lifecycle.draining ? 'draining' : ready ? 'ready' : 'unavailable',
+      ready,
+      checks,
+    });
+  }
+
+  /** Operational detail (limits, connections, calls): for admins and monitoring tokens only. */
+  @RequireScope(METRICS_READ_SCOPE)
   @Get('status')
   status(): Record<string, unknown> {
     return {
@@ -46,27 +104,14 @@ export class HealthController {
       draining: this.lifecycle.draining,
       connections: { websocket: this.connections.size },
       calls: { inFlight: this.stats.callsInFlight, byMethod: this.stats.snapshot() },
-      rateLimit: this.rateLimitStats()?.snapshot(),
+      rateLimit: this.rateLimits?.snapshot(),
     };
   }
 
-  private rateLimitStats(): RateLimitStatsService | undefined {
+  private async checkDatabase(): Promise<Check> {
+    if (!this.dataSource) return 'none';
     try {
-      return this.moduleRef.get(RateLimitStatsService, { strict: false });
-    } catch {
-      return undefined;
-    }
-  }
-
-  private async checkDatabase(): Promise<'up' | 'down' | 'none'> {
-    let dataSource: DataSource;
-    try {
-      dataSource = this.moduleRef.get(DataSource, { strict: false });
-    } catch {
-      return 'none';
-    }
-    try {
-      await dataSource.query('SELECT 1');
+      await this.dataSource.query('SELECT 1');
       return 'up';
     } catch (err) {
       this.logger.warn({ err }, 'database check failed');

@@ -1,9 +1,11 @@
-import { Module, type Provider } from '@nestjs/common';
+import { Global, Module, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
+import { AUTH_FAILURE_LIMITER } from '../auth/auth-failure-limiter.js';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { WS_UPGRADE_LIMITER } from '../ws/ws-upgrade-limiter.js';
 import { GatewayThrottlerGuard } from './gateway-throttler.guard.js';
+import { IpAuthFailureLimiter } from './ip-auth-failure.limiter.js';
 import { MemoryRateLimitStore } from './memory-rate-limit.store.js';
 import { RateLimitStatsService } from './rate-limit-stats.service.js';
 import {
@@ -13,17 +15,24 @@ import {
   type RateLimitModuleOptions,
 } from './rate-limit.options.js';
 import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit.store.js';
+import { PostgresRateLimitStore } from './postgres-rate-limit.store.js';
 import { RedisRateLimitStore } from './redis-rate-limit.store.js';
 import { WsConnectionLimiter } from './ws-connection.limiter.js';
 
-/** Redis when `redis.url` is set (one limit across instances), else memory. */
+/**
+ * Where counters live decides whether limits hold across instances: Redis when `redis.url` is
+ * set, else PostgreSQL when the event log is there (any instance may join it), else memory
+ * (SQLite serves one instance).
+ */
 export function createRateLimitStore(
   config: GatewayConfig,
   options: RateLimitModuleOptions,
 ): RateLimitStore {
-  return config.redis.url
-    ? new RedisRateLimitStore({ url: config.redis.url })
-    : new MemoryRateLimitStore({ maxKeys: options.maxKeys });
+  if (config.redis.url) return new RedisRateLimitStore({ url: config.redis.url });
+  if (/^postgres(ql)?:\/\//.test(config.database.url)) {
+    return new PostgresRateLimitStore({ url: config.database.url });
+  }
+  return new MemoryRateLimitStore({ maxKeys: options.maxKeys });
 }
 
 const storeProvider: Provider = {
@@ -35,9 +44,12 @@ const storeProvider: Provider = {
 /**
  * Rate limits for the whole gateway: @nestjs/throttler with a `client` limit on every call and a
  * `session` limit on session-limited methods, its guard global (APP_GUARD), counters in memory or
- * Redis, and new WebSocket connections limited per IP at the upgrade.
- * Import it as it is, or through `forRoot(options)`.
+ * Redis, new WebSocket connections limited per IP at the upgrade, open ones capped, and a
+ * per-IP budget of failed authentications.
+ * Global because core (auth, the WS adapter, health) takes its providers with @Optional():
+ * they plug in when the module is imported, and the gateway works without it.
  */
+@Global()
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
@@ -57,8 +69,10 @@ const storeProvider: Provider = {
     RateLimitStatsService,
     WsConnectionLimiter,
     { provide: WS_UPGRADE_LIMITER, useExisting: WsConnectionLimiter },
+    IpAuthFailureLimiter,
+    { provide: AUTH_FAILURE_LIMITER, useExisting: IpAuthFailureLimiter },
     { provide: APP_GUARD, useClass: GatewayThrottlerGuard },
   ],
-  exports: [RateLimitStatsService, RATE_LIMIT_STORE, WS_UPGRADE_LIMITER],
+  exports: [RateLimitStatsService, RATE_LIMIT_STORE, WS_UPGRADE_LIMITER, AUTH_FAILURE_LIMITER],
 })
 export class RateLimitModule {}

@@ -11,7 +11,7 @@ export interface RateLimitRecord {
 }
 
 export interface RateLimitStoreState {
-  store: 'memory' | 'redis';
+  store: 'memory' | 'redis' | 'postgres';
   /** False while the shared store cannot be reached. */
   available: boolean;
   /** When the current outage began (ISO 8601). */

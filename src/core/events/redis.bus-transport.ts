@@ -1,0 +1,90 @@
+import { Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import type { BusTransport } from './bus-transport.js';
+
+export interface RedisBusTransportOptions {
+  url: string;
+  /** The pub/sub channel every instance of one gateway shares. */
+  channel?: string;
+}
+
+/**
+ * Redis pub/sub between instances: one connection publishes (commands on one connection keep
+ * their order), another subscribes. Publishing never queues while Redis is down (a late burst of
+ * stale deltas helps nobody); stored events are healed from the log after the reconnect.
+ */
+export class RedisBusTransport implements BusTransport {
+  readonly kind = 'redis';
+  private readonly logger = new Logger('EventBus');
+  private readonly channel: string;
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private failingSince?: number;
+
+  constructor(options: RedisBusTransportOptions) {
+    this.channel = options.channel ?? 'openclaw:bus';
+    const common = {
+      lazyConnect: true,
+      retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 2000),
+    };
+    this.publisher = new Redis(options.url, {
+      ...common,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    // A subscriber must queue its SUBSCRIBE until connected, and re-subscribes by itself.
+    this.subscriber = new Redis(options.url, { ...common, autoResubscribe: true });
+    for (const client of [this.publisher, this.subscriber]) {
+      client.on('error', (err: Error) => this.failed(err));
+    }
+  }
+
+  get connected(): boolean {
+    return this.publisher.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
+  async start(receive: (envelope: string) => void, onResync: () => void): Promise<void> {
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.channel) receive(message);
+    });
+    let first = true;
+    this.subscriber.on('ready', () => {
+      if (first) {
+        first = false;
+        return;
+      }
+      this.recovered();
+      onResync();
+    });
+    await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  send(envelope: string): void {
+    if (this.publisher.status !== 'ready') return;
+    this.publisher.publish(this.channel, envelope).then(
+      () => this.recovered(),
+      (err: Error) => this.failed(err),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.publisher.disconnect();
+    this.subscriber.disconnect();
+    return Promise.resolve();
+  }
+
+  /** An outage is logged once when it starts and once when it ends, not per message. */
+  private failed(err: Error): void {
+    if (this.failingSince !== undefined) return;
+    this.failingSince = Date.now();
+    this.logger.error({ err }, 'event bus (Redis) unreachable; events are healed from the log');
+  }
+
+  private recovered(): void {
+    if (this.failingSince === undefined) return;
+    const outageMs = Date.now() - this.failingSince;
+    this.failingSince = undefined;
+    this.logger.log({ outageMs }, 'event bus (Redis) reachable again');
+  }
+}

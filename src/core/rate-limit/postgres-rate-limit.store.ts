@@ -1,0 +1,100 @@
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import pg from 'pg';
+import {
+  rateLimitRecord,
+  RateLimitStoreUnavailableError,
+  type RateLimitRecord,
+  type RateLimitStore,
+  type RateLimitStoreState,
+} from './rate-limit.store.js';
+
+/**
+ * One statement, atomic under concurrency (the upsert locks the row): count the hit in the current
+ * window or start a new one, and report the count and the time left, on the database's clock so
+ * instances with skewed clocks agree. The table is UNLOGGED: counters need no crash safety, and
+ * skipping the WAL is most of their cost.
+ */
+const HIT_SQL = `
+INSERT INTO "rate_limit_counters" AS c ("key", "hits", "window_ends_at")
+VALUES ($1, 1, clock_timestamp() + $2 * interval '1 millisecond')
+ON CONFLICT ("key") DO UPDATE SET
+  "hits" = CASE WHEN c."window_ends_at" <= clock_timestamp() THEN 1 ELSE c."hits" + 1 END,
+  "window_ends_at" = CASE WHEN c."window_ends_at" <= clock_timestamp()
+    THEN clock_timestamp() + $2 * interval '1 millisecond' ELSE c."window_ends_at" END
+RETURNING "hits", ceil(extract(epoch FROM c."window_ends_at" - clock_timestamp()) * 1000)::float8 AS "ttl_ms"`;
+
+const PURGE_SQL = `DELETE FROM "rate_limit_counters" WHERE "window_ends_at" < clock_timestamp() - interval '1 minute'`;
+
+export interface PostgresRateLimitStoreOptions {
+  url: string;
+  /** A hit that takes longer counts as a failure (ms). */
+  queryTimeout?: number;
+  /** How often windows long over are deleted (ms). */
+  purgeInterval?: number;
+}
+
+/**
+ * Fixed-window counters in PostgreSQL, for several instances without Redis. A small pool of its
+ * own keeps limit checks from queueing behind event-log writes. While the database is unreachable
+ * every hit fails fast with RateLimitStoreUnavailableError, logged once per outage.
+ */
+export class PostgresRateLimitStore implements RateLimitStore, OnModuleDestroy {
+  private readonly logger = new Logger('RateLimit');
+  private readonly pool: pg.Pool;
+  private readonly purgeTimer: NodeJS.Timeout;
+  private unavailableSince?: Date;
+
+  constructor(options: PostgresRateLimitStoreOptions) {
+    const timeout = options.queryTimeout ?? 1000;
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: 4,
+      connectionTimeoutMillis: timeout,
+      query_timeout: timeout,
+    });
+    this.pool.on('error', (err) => this.markDown(err));
+    this.purgeTimer = setInterval(() => {
+      this.pool.query(PURGE_SQL).catch((err: unknown) => this.markDown(err));
+    }, options.purgeInterval ?? 60_000).unref();
+  }
+
+  async increment(key: string, ttl: number, limit: number): Promise<RateLimitRecord> {
+    try {
+      const { rows } = await this.pool.query<{ hits: number; ttl_ms: number }>(HIT_SQL, [key, ttl]);
+      this.markUp();
+      return rateLimitRecord(rows[0].hits, rows[0].ttl_ms, limit);
+    } catch (err) {
+      this.markDown(err);
+      throw new RateLimitStoreUnavailableError(err);
+    }
+  }
+
+  state(): RateLimitStoreState {
+    return this.unavailableSince
+      ? {
+          store: 'postgres',
+          available: false,
+          unavailableSince: this.unavailableSince.toISOString(),
+        }
+      : { store: 'postgres', available: true };
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.purgeTimer);
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private markDown(err: unknown): void {
+    if (this.unavailableSince) return;
+    this.unavailableSince = new Date();
+    const message = err instanceof Error ? err.message : String(err);
+    this.logger.error({ err: { message } }, 'rate-limit store (PostgreSQL) unreachable');
+  }
+
+  private markUp(): void {
+    if (!this.unavailableSince) return;
+    const outageMs = Date.now() - this.unavailableSince.getTime();
+    this.unavailableSince = undefined;
+    this.logger.log({ outageMs }, 'rate-limit store (PostgreSQL) reachable again');
+  }
+}

@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/** A held lease: the fencing token proves, inside an append's transaction, that it is still ours. */
+export interface SessionLease {
+  sessionKey: string;
+  owner: string;
+  token: number;
+}
+
+type Row = Record<string, unknown>;
+
+/** TypeORM's structured query result. */
+interface QueryResult {
+  records: Row[];
+}
+
+/** Now in epoch milliseconds, on the database's clock (PostgreSQL) so instances agree. */
+const PG_NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
+
+/**
+ * The lease under which one instance runs a session's turn, kept on the session's row: owner,
+ * expiry and a fencing token that grows by one at every acquisition. A lease is taken when free
+ * or expired, renewed while the turn runs and released at its end (usually by the turn's last
+ * append, in the same statement). An instance whose lease was taken over can renew nothing, and
+ * its appends fail the token check. PostgreSQL times leases on its own clock, so instances with
+ * skewed clocks agree; SQLite (one machine) on Date.now().
+ */
+@Injectable()
+export class SessionLeaseStore {
+  private readonly postgres: boolean;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.postgres = dataSource.options.type === 'postgres';
+  }
+
+  /** Takes the lease when it is free or expired; undefined while another holder has it. */
+  async acquire(
+    sessionKey: string,
+    owner: string,
+    ttlMs: number,
+  ): Promise<SessionLease | undefined> {
+    const rows = this.postgres
+      ? await this.run(
+          `UPDATE "sessions" SET "lease_owner" = $2, "lease_token" = "lease_token" + 1,
+             "lease_expires_at" = ${PG_NOW_MS} + $3
+           WHERE "session_key" = $1 AND ("lease_owner" IS NULL OR "lease_expires_at" <= ${PG_NOW_MS})
+           RETURNING "lease_token"`,
+          [sessionKey, owner, ttlMs],
+        )
+      : await this.run(
+          `UPDATE "sessions" SET "lease_owner" = ?, "lease_token" = "lease_token" + 1,
+             "lease_expires_at" = ?
+           WHERE "session_key" = ? AND ("lease_owner" IS NULL OR "lease_expires_at" <= ?)
+           RETURNING "lease_token"`,
+          [owner, Date.now() + ttlMs, sessionKey, Date.now()],
+        );
+    const token = rows[0]?.lease_token;
+    return token === undefined ? undefined : { sessionKey, owner, token: Number(token) };
+  }
+
+  /** Extends a lease still held; false when it was lost (expired and taken over, or freed). */
+  async renew(lease: SessionLease, ttlMs: number): Promise<boolean> {
+    const rows = this.postgres
+      ? await this.run(
+          `UPDATE "sessions" SET "lease_expires_at" = ${PG_NOW_MS} + $4
+           WHERE "session_key" = $1 AND "lease_owner" = $2 AND "lease_token" = $3
+           RETURNING "lease_token"`,
+          [lease.sessionKey, lease.owner, lease.token, ttlMs],
+        )
+      : await this.run(
+          `UPDATE "sessions" SET "lease_expires_at" = ?
+           WHERE "session_key" = ? AND "lease_owner" = ? AND "lease_token" = ?
+           RETURNING "lease_token"`,
+          [Date.now() + ttlMs, lease.sessionKey, lease.owner, lease.token],
+        );
+    return rows.length > 0;
+  }
+
+  /** Frees a lease still held (a lost one is someone else's now and stays theirs). */
+  async release(lease: SessionLease): Promise<void> {
+    await this.run(
+      this.postgres
+        ? `UPDATE "sessions" SET "lease_owner" = NULL
+           WHERE "session_key" = $1 AND "lease_owner" = $2 AND "lease_token" = $3`
+        : `UPDATE "sessions" SET "lease_owner" = NULL
+           WHERE "session_key" = ? AND "lease_owner" = ? AND "lease_token" = ?`,
+      [lease.sessionKey, lease.owner, lease.token],
+    );
+  }
+
+  /** Rows a statement returned, alike on both engines (plain results differ for UPDATE). */
+  private async run(sql: string, params: unknown[]): Promise<Row[]> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const result = (await runner.query(sql, params, true)) as QueryResult;
+      return result.records;
+    } finally {
+      await runner.release();
+    }
+  }
+}

@@ -1,0 +1,250 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AgentFailedException } from '../agents/agent.exception.js';
+import { AgentRegistry } from '../agents/agent.registry.js';
+import type { AgentRunInput, ToolCall } from '../agents/agent.types.js';
+import type { Caller } from '../core/auth/caller.js';
+import { GatewayConfig } from '../core/config/gateway-config.js';
+import { GatewayException } from '../core/errors/gateway.exception.js';
+import { ToolRegistry } from '../tools/tool.registry.js';
+import type { ToolResult } from '../tools/tool.types.js';
+import { AgentOutputCap } from './agent-output.cap.js';
+import { IdempotencyKeyConflictError, LeaseLostError } from './event-store.errors.js';
+import { jsonBytes } from './event-size.js';
+import type { AgentResponse } from './session-api.types.js';
+import { SessionConversations, type TurnConversation } from './session-conversations.js';
+import type { KnownSession } from './session.directory.js';
+import { SessionEventWriter } from './session-event.writer.js';
+import type { SessionMessageParams } from './session-message.params.js';
+import { SessionEventsPublisher } from './session-events.publisher.js';
+import type { HeldTurnLease } from './session-turn.leases.js';
+import {
+  EventTooLargeException,
+  IdempotencyConflictException,
+  SessionEndedException,
+} from './session.exception.js';
+import { toAgentResponse } from './session-event.mapping.js';
+
+/** What an interrupted turn's `agent.error` says: the client may send the message again. */
+export const INTERRUPTED_MESSAGE =
+  'The turn of this message was interrupted (the gateway instance running it stopped); send it again with a new idempotency key';
+
+/**
+ * Runs one turn of a session under its lease: records the user's message, runs the agent with
+ * everything it does stored as events (fenced by the lease) and streamed as deltas, and stores
+ * its answer or its failure. A turn that finds the previous one unanswered (its instance died)
+ * records that one as interrupted first, so every message.user has an outcome.
+ */
+@Injectable()
+export class SessionTurnRunner {
+  private readonly logger = new Logger('SessionTurns');
+
+  constructor(
+    private readonly agents: AgentRegistry,
+    private readonly tools: ToolRegistry,
+    private readonly writer: SessionEventWriter,
+    private readonly publisher: SessionEventsPublisher,
+    private readonly conversations: SessionConversations,
+    private readonly config: GatewayConfig,
+  ) {}
+
+  async run(
+    caller: Caller,
+    session: KnownSession,
+    params: SessionMessageParams,
+    lease: HeldTurnLease,
+    signal: AbortSignal,
+  ): Promise<AgentResponse> {
+    const { sessionKey } = session;
+    const conversation = await this.conversations.read(sessionKey);
+    try {
+      await this.closeInterrupted(sessionKey, conversation, lease);
+      const messageId = `msg_${randomUUID()}`;
+      let stored;
+      try {
+        [stored] = await this.writer.append(
+          sessionKey,
+          [
+            {
+              type: 'message.user',
+              data: { messageId, content: params.content },
+              ...(params.idempotencyKey === undefined
+                ? {}
+                : { idempotencyKey: params.idempotencyKey }),
+            },
+          ],
+          { expectActive: true, fence: lease.fence },
+        );
+      } catch (error) {
+        // Another gateway instance stored the same key meanwhile.
+        if (error instanceof IdempotencyKeyConflictError) {
+          throw new IdempotencyConflictException(sessionKey, params.idempotencyKey ?? '');
+        }
+        throw error;
+      }
+      await this.conversations.advance(sessionKey, conversation, [stored]);
+      // Only a lease between instances can be lost; on one instance its signal never fires.
+      const turnSignal = lease.fence ? AbortSignal.any([signal, lease.lost]) : signal;
+      return await this.runAgent(caller, session, messageId, conversation, lease, turnSignal);
+    } finally {
+      this.conversations.keep(sessionKey, conversation);
+    }
+  }
+
+  /**
+   * Records the session's unanswered turn, if any, as interrupted: called under the lease, so no
+   * instance is running it any more. Used before a turn, by session.end and by idempotent retries.
+   */
+  async recoverInterrupted(sessionKey: string, lease: HeldTurnLease): Promise<void> {
+    const conversation = await this.conversations.read(sessionKey);
+    try {
+      await this.closeInterrupted(sessionKey, conversation, lease);
+    } finally {
+      this.conversations.keep(sessionKey, conversation);
+    }
+  }
+
+  private async closeInterrupted(
+    sessionKey: string,
+    conversation: TurnConversation,
+    lease: HeldTurnLease,
+  ): Promise<void> {
+    const messageId = conversation.openMessageId;
+    if (messageId === undefined) return;
+    this.logger.warn({ sessionKey, messageId }, 'recording an interrupted turn');
+    const stored = await this.writer.append(
+      sessionKey,
+      [
+        {
+          type: 'agent.error',
+          data: { messageId, message: INTERRUPTED_MESSAGE, retryable: true, reason: 'interrupted' },
+        },
+      ],
+      { expectActive: true, fence: lease.fence },
+    );
+    await this.conversations.advance(sessionKey, conversation, stored);
+  }
+
+  private async runAgent(
+    caller: Caller,
+    session: KnownSession,
+    messageId: string,
+    conversation: TurnConversation,
+    lease: HeldTurnLease,
+    signal: AbortSignal,
+  ): Promise<AgentResponse> {
+    const { sessionKey, agentId } = session;
+    const write = { expectActive: true, fence: lease.fence };
+    // The answer (or the failure) is the turn's last event: it frees the lease as it is stored.
+    const last = { expectActive: true, fence: lease.closing };
+    const maxEventBytes = this.config.sessions.maxEventBytes;
+    const output = new AgentOutputCap(maxEventBytes);
+    // Also aborted when the answer passes the cap: the agent stops, the turn ends with 'length'.
+    const capped = new AbortController();
+    const runSignal = AbortSignal.any([signal, capped.signal]);
+    const toolCalls: ToolCall[] = [];
+    let index = 0;
+    try {
+      const agent = this.agents.get(agentId);
+      const allowed = agent.tools;
+      const input: AgentRunInput = {
+        sessionKey,
+        messages: conversation.snapshot(),
+        tools: this.tools
+          .list()
+          .filter((tool) => allowed === undefined || allowed.includes(tool.name)),
+        executeTool: (name, args, toolSignal) =>
+          this.tools.execute(name, args, { caller, sessionKey, signal: toolSignal, maxEventBytes }),
+      };
+      for await (const event of this.agents.run(agentId, input, runSignal)) {
+        switch (event.type) {
+          case 'text-delta': {
+            const delta = output.delta(event.delta);
+            if (delta) this.publisher.delta(sessionKey, messageId, index++, delta);
+            if (output.cut) capped.abort(new Error('answer over sessions.maxEventBytes'));
+            break;
+          }
+          case 'tool-call': {
+            output.stepEnded();
+            const call = {
+              toolCallId: event.toolCallId,
+              name: event.name,
+              arguments: event.arguments,
+            };
+            toolCalls.push(call);
+            const text = event.text ? { text: event.text } : {};
+            const data = { messageId, ...call, ...text };
+            const size = jsonBytes(data);
+            if (size > maxEventBytes) {
+              throw new AgentFailedException(
+                agentId,
+                `Agent "${agentId}" called tool "${event.name}" with arguments too large (${size} bytes > ${maxEventBytes})`,
+                false,
+              );
+            }
+            await this.writer.append(sessionKey, [{ type: 'tool.call', data }], write);
+            break;
+          }
+          case 'tool-result': {
+            const data = {
+              messageId,
+              toolCallId: event.toolCallId,
+              name: event.name,
+              result: event.result,
+            };
+            // A result the registry did not measure (an agent's own): recorded as failed.
+            const size = jsonBytes(data);
+            if (size > maxEventBytes) data.result = tooLargeResult(event.name, size, maxEventBytes);
+            await this.writer.append(sessionKey, [{ type: 'tool.result', data }], write);
+            break;
+          }
+          case 'finish': {
+            const rest: Record<string, unknown> = { messageId, toolCalls };
+            if (event.usage !== undefined) rest.usage = event.usage;
+            const data = output.finish(rest, event.content, event.finishReason, signal.aborted);
+            const [stored] = await this.writer.append(
+              sessionKey,
+              [{ type: 'message.agent', data }],
+              last,
+            );
+            lease.freed();
+            return toAgentResponse(stored);
+          }
+          case 'error':
+            throw new AgentFailedException(agentId, event.message, event.retryable);
+        }
+      }
+      throw new AgentFailedException(agentId, `Agent "${agentId}" ended without an answer`, false);
+    } catch (error) {
+      // Nothing may follow session.ended: the turn's outcome is lost with its session.
+      if (error instanceof SessionEndedException) throw error;
+      if (error instanceof LeaseLostError || lease.lost.aborted) {
+        // Another instance owns the session now and records this turn as interrupted.
+        throw new AgentFailedException(agentId, INTERRUPTED_MESSAGE, true);
+      }
+      const failure =
+        error instanceof EventTooLargeException
+          ? new AgentFailedException(agentId, error.message, false)
+          : error instanceof GatewayException
+            ? error
+            : new AgentFailedException(agentId, `Agent "${agentId}" failed`, false);
+      if (!(error instanceof GatewayException)) {
+        this.logger.error({ err: error, sessionKey }, 'turn failed unexpectedly');
+      }
+      const retryable = failure.data?.retryable === true;
+      await this.writer.append(
+        sessionKey,
+        [{ type: 'agent.error', data: { messageId, message: failure.message, retryable } }],
+        last,
+      );
+      lease.freed();
+      throw failure;
+    }
+  }
+}
+
+/** What is stored instead of a result too large for the log: a failure that says why. */
+function tooLargeResult(name: string, size: number, maxBytes: number): ToolResult {
+  const text = `Tool "${name}" result too large (${size} bytes > ${maxBytes})`;
+  return { content: [{ type: 'text', text }], isError: true, durationMs: 0 };
+}
