@@ -15,8 +15,10 @@ RUN npm run build
 FROM node:24-slim AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY scripts/prune-runtime.sh ./scripts/
 # better-sqlite3 is a native addon: its install script must run (it fetches nothing at run time).
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+    && sh scripts/prune-runtime.sh .
 
 FROM node:24-slim
 RUN apt-get update && apt-get install -y --no-install-recommends tini \

@@ -1,7 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ModuleMetadata } from '@nestjs/common';
-import type { GatewayConfigInput } from './core/config/config.loader.js';
-import { isPrototypeKey } from './core/config/prototype-key.js';
+import { mergeConfig, type GatewayConfigInput } from './core/config/config.loader.js';
 import type { DatabaseExtensionOptions } from './core/database/database-extension.js';
 import { runPendingMigrations } from './core/database/database.migrator.js';
 import type { GatewayModuleOptions } from './gateway-module.options.js';
@@ -94,25 +93,4 @@ export class GatewayBuilder {
     installSignalHandlers(app);
     return app;
   }
-}
-
-type Plain = Record<string, unknown>;
-
-function isPlainObject(value: unknown): value is Plain {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
-}
-
-/** `over` merged into a copy of `base`: plain objects key by key, anything else replaced. */
-function mergeConfig(base: object, over: object): Plain {
-  const merged: Plain = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    // Own keys only, and never one that would reach the prototype.
-    if (value === undefined || isPrototypeKey(key)) continue;
-    const current = Object.hasOwn(merged, key) ? merged[key] : undefined;
-    merged[key] =
-      isPlainObject(current) && isPlainObject(value) ? mergeConfig(current, value) : value;
-  }
-  return merged;
 }

@@ -53,20 +53,29 @@ const SECRET_PATHS = new Set(['auth.jwt.secret', 'auth.encryptionKey']);
 
 type Plain = Record<string, unknown>;
 
+/** A JSON-like object (not an array, a class instance or null): merged key by key. */
 function isPlainObject(value: unknown): value is Plain {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
 }
 
-function deepMerge(target: Plain, source: Plain): Plain {
-  for (const [key, value] of Object.entries(source)) {
-    if (value === undefined || key === '__proto__' || key === 'constructor') continue;
-    const current = target[key];
-    target[key] =
+/**
+ * `over` merged into a copy of `base`: plain objects merge key by key, anything else (arrays
+ * included) replaces, values are copied. Keys named like Object properties are skipped, so no
+ * merge can reach a prototype. Used for file < code options, and by GatewayBuilder.withConfig.
+ */
+export function mergeConfig(base: object, over: object): Plain {
+  const merged: Plain = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined || isPrototypeKey(key)) continue;
+    const current = Object.hasOwn(merged, key) ? merged[key] : undefined;
+    merged[key] =
       isPlainObject(current) && isPlainObject(value)
-        ? deepMerge({ ...current }, value)
+        ? mergeConfig(current, value)
         : structuredClone(value);
   }
-  return target;
+  return merged;
 }
 
 function setPath(target: Plain, path: string, value: unknown): void {
@@ -157,7 +166,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       prototypeKeys.map((path) => `${path}: this key name is not accepted (an Object property)`),
     );
   }
-  const merged = deepMerge(file, overrides);
+  const merged = mergeConfig(file, overrides);
   const fromEnv = new Map<string, string>();
   for (const [name, path] of ENV_KEYS) {
     const value = env[name];
