@@ -1,18 +1,21 @@
 # syntax=docker/dockerfile:1
-# The gateway's container image on Node 24 slim: production dependencies only, a non-root user,
-# tini as PID 1 (signals reach Node, and MCP server processes started over stdio are reaped).
+# The gateway's container image on Node 22 slim (LTS): production dependencies only, a non-root
+# user, tini as PID 1 (signals reach Node, and MCP server processes started over stdio are reaped).
+# Not Node 24 yet: better-sqlite3 12 (the last line that runs on Node 20, which the package still
+# supports) aborts the process on Node >= 24.19 when the GC finalizes a statement; better-sqlite3
+# 13 fixes it and needs Node 22. When Node 20 support ends, move to 13 and node:24-slim.
 # Build: docker build -t openclaw-gateway .   Several instances: see compose.yaml.
 # CI cannot run Docker; .ci/runtime-tree repeats the runtime stage's steps in a clean folder and
 # boots the result, so what this file copies is what CI proves.
 
-FROM node:24-slim AS build
+FROM node:22-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-FROM node:24-slim AS prod-deps
+FROM node:22-slim AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts/prune-runtime.sh ./scripts/
@@ -20,7 +23,7 @@ COPY scripts/prune-runtime.sh ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
     && sh scripts/prune-runtime.sh .
 
-FROM node:24-slim
+FROM node:22-slim
 RUN apt-get update && apt-get install -y --no-install-recommends tini \
     && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
