@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { AgentFailedException } from '../agents/agent.exception.js';
 import { AgentRegistry } from '../agents/agent.registry.js';
 import { ADMIN_SCOPE, type Caller } from '../core/auth/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
@@ -285,11 +286,17 @@ export class SessionService implements OnModuleDestroy {
       try {
         lease = await this.leases.hold(sessionKey, signal);
       } catch (error) {
-        // Ended (or the caller gone) while another instance's turn ran: nothing was stored.
-        if (signal.aborted && (session.status !== 'active' || this.ending.has(sessionKey))) {
+        // Stopped while another instance's turn ran (the session ended, the caller went away,
+        // shutdown): nothing was stored, nothing ran.
+        if (!signal.aborted) throw error;
+        if (session.status !== 'active' || this.ending.has(sessionKey)) {
           throw new SessionEndedException(sessionKey);
         }
-        throw error;
+        throw new AgentFailedException(
+          session.agentId,
+          'The message was cancelled before its turn started; nothing was stored',
+          true,
+        );
       }
       try {
         return await this.runner.run(caller, session, params, lease, signal);

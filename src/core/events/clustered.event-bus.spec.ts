@@ -6,6 +6,7 @@ import { ClusteredEventBus } from './clustered.event-bus.js';
 import type { BusMessage } from './event-bus.js';
 import { PostgresBusTransport } from './postgres.bus-transport.js';
 import { RedisBusTransport } from './redis.bus-transport.js';
+import { freePort } from '../../../test/support/process.js';
 
 const redis = await startTestRedis();
 if (!redis) reportMissingRedis('clustered event bus');
@@ -115,5 +116,22 @@ describe.skipIf(!redis?.controllable)('ClusteredEventBus over Redis, through an 
       await a.onModuleDestroy();
       await b.onModuleDestroy();
     }
+  });
+});
+
+describe('ClusteredEventBus over Redis that is down at boot', () => {
+  it('starts anyway, reports itself disconnected, and neither throws nor queues on publish', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const bus = new ClusteredEventBus(new RedisBusTransport({ url, channel: 'down' }));
+    const startedAt = Date.now();
+    await bus.onModuleInit();
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+    expect(bus.connected).toBe(false);
+    const local: BusMessage[] = [];
+    bus.subscribe('t', (message) => local.push(message));
+    bus.publish('t', { method: 'm', params: {} });
+    // Local listeners still get it, synchronously.
+    expect(local).toHaveLength(1);
+    await bus.onModuleDestroy();
   });
 });

@@ -2,6 +2,9 @@ import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { BusTransport } from './bus-transport.js';
 
+/** How long boot waits for Redis before going on without it (it connects when it can). */
+const BOOT_WAIT_MS = 3000;
+
 export interface RedisBusTransportOptions {
   url: string;
   /** The pub/sub channel every instance of one gateway shares. */
@@ -56,8 +59,13 @@ export class RedisBusTransport implements BusTransport {
       this.recovered();
       onResync();
     });
-    await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
-    await this.subscriber.subscribe(this.channel);
+    // Redis down at boot is an outage like any other: the gateway starts, /health/ready says
+    // so, and the clients connect (and the queued SUBSCRIBE runs) when it comes back.
+    const connecting = Promise.allSettled([this.publisher.connect(), this.subscriber.connect()]);
+    await Promise.race([connecting, new Promise((resolve) => setTimeout(resolve, BOOT_WAIT_MS))]);
+    const subscribed = this.subscriber.subscribe(this.channel);
+    if (this.subscriber.status === 'ready') await subscribed;
+    else subscribed.catch((err: Error) => this.failed(err));
   }
 
   send(envelope: string): void {
