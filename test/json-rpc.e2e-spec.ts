@@ -325,6 +325,16 @@ describe('the rpc.discover document', () => {
     });
   });
 
+  it('lists the outage error (-32013) on every method that needs a token, and not on public ones', async () => {
+    const doc = (await postRpc(gateway.baseUrl, { jsonrpc: '2.0', method: 'rpc.discover', id: 1 }))
+      .body.result;
+    const codes = (name: string): number[] =>
+      doc.methods.find((m: any) => m.name === name).errors.map((e: any) => e.code);
+    expect(codes('session.message')).toEqual(expect.arrayContaining([-32009, -32010, -32013]));
+    expect(codes('agent.list')).toContain(-32013);
+    expect(codes('rpc.discover')).not.toContain(-32013);
+  });
+
   it('compiles every params, result and component schema with ajv in strict mode', async () => {
     const doc = (await postRpc(gateway.baseUrl, { jsonrpc: '2.0', method: 'rpc.discover', id: 1 }))
       .body.result;

@@ -68,7 +68,29 @@ function debianPostgresBin(): string | undefined {
   return versions.length > 0 ? join(root, versions[0], 'bin') : undefined;
 }
 
+/** A PostgreSQL server of a test's own, which it may stop (an outage) and start again. */
+export interface OwnPostgres {
+  /** A database on it, created empty. */
+  url: string;
+  stop(): void;
+  start(): void;
+}
+
+/** A server of its own for a test that takes PostgreSQL down; undefined where none can be had. */
+export async function startOwnPostgres(): Promise<OwnPostgres | undefined> {
+  const bin = debianPostgresBin();
+  if (bin === undefined) return undefined;
+  const cluster = await startCluster(bin);
+  return { url: cluster.url, stop: cluster.pause, start: cluster.resume };
+}
+
 async function startThrowawayCluster(bin: string): Promise<string> {
+  return (await startCluster(bin)).url;
+}
+
+async function startCluster(
+  bin: string,
+): Promise<{ url: string; pause: () => void; resume: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'openclaw-pg-'));
   const data = join(dir, 'data');
   // initdb refuses to run as root: run the cluster as the `postgres` OS user then.
@@ -86,7 +108,13 @@ async function startThrowawayCluster(bin: string): Promise<string> {
   const port = await freePort();
   // fsync=off only speeds up this throwaway cluster; production durability is not under test here.
   const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-  pgRun('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'log'), '-w', 'start']);
+  const resume = (): void => {
+    pgRun('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'log'), '-w', 'start']);
+  };
+  const pause = (): void => {
+    pgRun('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+  };
+  resume();
 
   const stop = (): void => {
     const args = ['-D', data, '-m', 'immediate', 'stop'];
@@ -103,7 +131,7 @@ async function startThrowawayCluster(bin: string): Promise<string> {
       process.exit(1);
     });
   }
-  return `postgres://postgres@127.0.0.1:${port}/postgres`;
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, pause, resume };
 }
 
 function run(cmd: string, args: string[]): string {

@@ -43,6 +43,8 @@ export class PostgresRateLimitStore implements RateLimitStore, OnModuleDestroy {
   private readonly pool: pg.Pool;
   private readonly purgeTimer: NodeJS.Timeout;
   private unavailableSince?: Date;
+  /** While down, the database is probed so that readiness returns without waiting for a call. */
+  private probe?: NodeJS.Timeout;
 
   constructor(options: PostgresRateLimitStoreOptions) {
     const timeout = options.queryTimeout ?? 1000;
@@ -81,18 +83,27 @@ export class PostgresRateLimitStore implements RateLimitStore, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.purgeTimer);
+    clearInterval(this.probe);
     await this.pool.end().catch(() => undefined);
   }
 
   private markDown(err: unknown): void {
     if (this.unavailableSince) return;
     this.unavailableSince = new Date();
+    this.probe = setInterval(() => {
+      this.pool.query('SELECT 1').then(
+        () => this.markUp(),
+        () => undefined,
+      );
+    }, 1000).unref();
     const message = err instanceof Error ? err.message : String(err);
     this.logger.error({ err: { message } }, 'rate-limit store (PostgreSQL) unreachable');
   }
 
   private markUp(): void {
     if (!this.unavailableSince) return;
+    clearInterval(this.probe);
+    this.probe = undefined;
     const outageMs = Date.now() - this.unavailableSince.getTime();
     this.unavailableSince = undefined;
     this.logger.log({ outageMs }, 'rate-limit store (PostgreSQL) reachable again');

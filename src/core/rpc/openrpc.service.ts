@@ -15,6 +15,7 @@ const ERROR_MESSAGES: Record<number, string> = {
   [RpcErrorCode.Conflict]: 'Conflict',
   [RpcErrorCode.AgentFailed]: 'Agent failed or unavailable',
   [RpcErrorCode.ToolFailed]: 'Tool failed or timed out',
+  [RpcErrorCode.Unavailable]: 'A store the gateway needs is unreachable; retry',
 };
 
 const REF_PREFIX = '#/components/schemas/';
@@ -91,7 +92,9 @@ export class OpenRpcService {
       const schema = paramsName ? used.get(paramsName) : undefined;
       const properties = (schema?.properties ?? {}) as Record<string, JsonSchema>;
       const required = new Set((schema?.required ?? []) as string[]);
-      const errors = (metadata.errors ?? []).map((code) => ({
+      // Any method that reads or writes may meet an outage of the database or Redis.
+      const codes = [...(metadata.errors ?? []), ...(isPublic ? [] : [RpcErrorCode.Unavailable])];
+      const errors = [...new Set(codes)].map((code) => ({
         code,
         message: ERROR_MESSAGES[code] ?? 'Error',
       }));

@@ -12,4 +12,6 @@ export enum RpcErrorCode {
   Conflict = -32009,
   AgentFailed = -32010,
   ToolFailed = -32011,
+  /** A store the call needs (PostgreSQL, Redis) is unreachable: retry, here or elsewhere. */
+  Unavailable = -32013,
 }

@@ -2,6 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { assertUnreachable } from '../errors/assert-unreachable.js';
 import { GatewayErrorCode } from '../errors/gateway-error-code.js';
 import { GatewayException } from '../errors/gateway.exception.js';
+import { isStoreUnavailable } from '../errors/store-unavailable.js';
 import type { JsonRpcErrorObject } from './json-rpc.types.js';
 import { RpcErrorCode } from './rpc-error-code.js';
 import { RpcException } from './rpc.exception.js';
@@ -76,6 +77,18 @@ export function mapRpcError(thrown: unknown, correlationId: string): MappedError
       const message = code === RpcErrorCode.Forbidden ? 'Forbidden' : thrown.message;
       return { error: { code, message }, unexpected: false };
     }
+  }
+  if (isStoreUnavailable(thrown)) {
+    // An outage, not a bug: the client is told to retry; the outage itself is logged where the
+    // store is watched (health checks, the bus, the limit store), not once per refused call.
+    return {
+      error: {
+        code: RpcErrorCode.Unavailable,
+        message: 'Service unavailable: a store the gateway needs is unreachable; retry',
+        data: { retryable: true, correlationId },
+      },
+      unexpected: false,
+    };
   }
   return {
     error: { code: RpcErrorCode.InternalError, message: 'Internal error', data: { correlationId } },

@@ -64,7 +64,7 @@ export class RpcController {
         return;
       }
       const status = statusFor(response);
-      if (status === 429) void reply.header('retry-after', retryAfterSeconds(response));
+      if (status !== 200) void reply.header('retry-after', retryAfterSeconds(response));
       await reply.status(status).type('application/json').send(JSON.stringify(response));
     } finally {
       reply.raw.off('close', onClose);
@@ -72,10 +72,15 @@ export class RpcController {
   }
 }
 
-/** A single call that was refused for its rate limit gets 429; everything else answers 200. */
+/**
+ * A single call refused for its rate limit gets 429, one refused for an outage 503; everything
+ * else answers 200 (a batch always does: its elements carry their own errors).
+ */
 function statusFor(response: JsonRpcResponse | JsonRpcResponse[]): number {
   if (!Array.isArray(response) && 'error' in response) {
     if (response.error.code === (RpcErrorCode.RateLimited as number)) return 429;
+    // A load balancer takes 503 as "try another instance", which is the right thing to do.
+    if (response.error.code === (RpcErrorCode.Unavailable as number)) return 503;
   }
   return 200;
 }
