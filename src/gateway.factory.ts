@@ -98,12 +98,24 @@ export async function configureGatewayApp(app: NestFastifyApplication): Promise<
     strictTransportSecurity: false,
   });
   // /rpc skips helmet (see RpcController); its replies, refusals included, carry session data.
+  const lifecycle = app.get(LifecycleService);
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onRequest', (request, reply, done) => {
       if (request.routeOptions.url === '/rpc') {
         void reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+      }
+      // Draining: a request that still arrives on a kept-alive connection is sent elsewhere now,
+      // before it can meet a store this process is closing. Health stays answerable.
+      if (lifecycle.draining && !request.url.startsWith('/health')) {
+        void reply
+          .status(503)
+          .header('connection', 'close')
+          .header('retry-after', '1')
+          .type('application/json')
+          .send(JSON.stringify({ statusCode: 503, message: 'Draining: retry on another instance' }));
+        return;
       }
       done();
     });

@@ -101,9 +101,39 @@ describe.each(modes)(
         const before = provider.received.length;
         const inFlight = call(a, token, 'session.message', { sessionKey, content: 'finish me' });
         while (provider.received.length === before) await new Promise((r) => setTimeout(r, 10));
+
+        // Steady load on A until it is gone: every call either succeeds or is refused in a way a
+        // client or a load balancer retries elsewhere (503, or the connection refused/reset).
+        const outcomes: string[] = [];
+        // Many subjects, so that the per-client limit (60 a minute here) is not what answers.
+        const loadTokens = await Promise.all(
+          Array.from({ length: 200 }, (_, i) => signToken({ sub: `load-${i}`, scope: ALL_SCOPES })),
+        );
+        const load = (async () => {
+          for (
+            let n = 0;
+            a.process.child.exitCode === null && a.process.child.signalCode === null;
+            n++
+          ) {
+            try {
+              const reply = await call(a, loadTokens[n % loadTokens.length], 'agent.list', {});
+              outcomes.push(
+                reply.status === 200 && reply.body.result ? 'ok' : `status ${reply.status}`,
+              );
+            } catch {
+              outcomes.push('connection refused');
+            }
+          }
+        })();
+        await new Promise((r) => setTimeout(r, 100));
         a.process.child.kill('SIGTERM');
 
         const turn = await inFlight;
+        await load;
+        expect(outcomes).toContain('ok');
+        expect(
+          outcomes.filter((o) => !['ok', 'status 503', 'connection refused'].includes(o)),
+        ).toEqual([]);
         expect(turn.status).toBe(200);
         expect(turn.body.result.finishReason).toBe('stop');
         expect(await client.closed).toBe(1001);
