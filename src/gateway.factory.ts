@@ -114,7 +114,9 @@ export async function configureGatewayApp(app: NestFastifyApplication): Promise<
           .header('connection', 'close')
           .header('retry-after', '1')
           .type('application/json')
-          .send(JSON.stringify({ statusCode: 503, message: 'Draining: retry on another instance' }));
+          .send(
+            JSON.stringify({ statusCode: 503, message: 'Draining: retry on another instance' }),
+          );
         return;
       }
       done();
