@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { OutageLog } from '../logging/outage.log.js';
 import pg from 'pg';
 import type { BusTransport } from './bus-transport.js';
 import { NotifyChunks } from './notify-chunks.js';
@@ -23,7 +24,11 @@ const MAX_QUEUED = 10_000;
  */
 export class PostgresBusTransport implements BusTransport {
   readonly kind = 'postgres';
-  private readonly logger = new Logger('EventBus');
+  private readonly outage = new OutageLog(
+    new Logger('EventBus'),
+    'event bus (PostgreSQL)',
+    'events are healed from the log',
+  );
   private readonly channel: string;
   private readonly chunks = new NotifyChunks();
   private listener?: pg.Client;
@@ -32,7 +37,6 @@ export class PostgresBusTransport implements BusTransport {
   private queued: string[] = [];
   private flushing?: Promise<void>;
   private closed = false;
-  private failingSince?: number;
   private receive: (envelope: string) => void = () => {};
   private onResync: () => void = () => {};
 
@@ -41,7 +45,7 @@ export class PostgresBusTransport implements BusTransport {
   }
 
   get connected(): boolean {
-    return this.listener !== undefined && this.failingSince === undefined;
+    return this.listener !== undefined && !this.outage.down;
   }
 
   async start(receive: (envelope: string) => void, onResync: () => void): Promise<void> {
@@ -157,20 +161,11 @@ export class PostgresBusTransport implements BusTransport {
     return this.senderReady;
   }
 
-  /** An outage is logged once when it starts and once when it ends, not per message. */
   private failed(err: Error): void {
-    if (this.closed || this.failingSince !== undefined) return;
-    this.failingSince = Date.now();
-    this.logger.error(
-      { err: { message: err.message } },
-      'event bus (PostgreSQL) unreachable; events are healed from the log',
-    );
+    if (!this.closed) this.outage.failed(err);
   }
 
   private recovered(): void {
-    if (this.failingSince === undefined || this.listener === undefined) return;
-    const outageMs = Date.now() - this.failingSince;
-    this.failingSince = undefined;
-    this.logger.log({ outageMs }, 'event bus (PostgreSQL) reachable again');
+    if (this.listener !== undefined) this.outage.recovered();
   }
 }

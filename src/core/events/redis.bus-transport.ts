@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { OutageLog } from '../logging/outage.log.js';
 import { Redis } from 'ioredis';
 import type { BusTransport } from './bus-transport.js';
 
@@ -18,11 +19,14 @@ export interface RedisBusTransportOptions {
  */
 export class RedisBusTransport implements BusTransport {
   readonly kind = 'redis';
-  private readonly logger = new Logger('EventBus');
+  private readonly outage = new OutageLog(
+    new Logger('EventBus'),
+    'event bus (Redis)',
+    'events are healed from the log',
+  );
   private readonly channel: string;
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
-  private failingSince?: number;
 
   constructor(options: RedisBusTransportOptions) {
     this.channel = options.channel ?? 'openclaw:bus';
@@ -82,17 +86,11 @@ export class RedisBusTransport implements BusTransport {
     return Promise.resolve();
   }
 
-  /** An outage is logged once when it starts and once when it ends, not per message. */
   private failed(err: Error): void {
-    if (this.failingSince !== undefined) return;
-    this.failingSince = Date.now();
-    this.logger.error({ err }, 'event bus (Redis) unreachable; events are healed from the log');
+    this.outage.failed(err);
   }
 
   private recovered(): void {
-    if (this.failingSince === undefined) return;
-    const outageMs = Date.now() - this.failingSince;
-    this.failingSince = undefined;
-    this.logger.log({ outageMs }, 'event bus (Redis) reachable again');
+    this.outage.recovered();
   }
 }

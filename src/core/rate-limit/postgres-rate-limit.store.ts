@@ -1,4 +1,5 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { OutageLog } from '../logging/outage.log.js';
 import pg from 'pg';
 import {
   rateLimitRecord,
@@ -39,10 +40,9 @@ export interface PostgresRateLimitStoreOptions {
  * every hit fails fast with RateLimitStoreUnavailableError, logged once per outage.
  */
 export class PostgresRateLimitStore implements RateLimitStore, OnModuleDestroy {
-  private readonly logger = new Logger('RateLimit');
+  private readonly outage = new OutageLog(new Logger('RateLimit'), 'rate-limit store (PostgreSQL)');
   private readonly pool: pg.Pool;
   private readonly purgeTimer: NodeJS.Timeout;
-  private unavailableSince?: Date;
   /** While down, the database is probed so that readiness returns without waiting for a call. */
   private probe?: NodeJS.Timeout;
 
@@ -72,12 +72,9 @@ export class PostgresRateLimitStore implements RateLimitStore, OnModuleDestroy {
   }
 
   state(): RateLimitStoreState {
-    return this.unavailableSince
-      ? {
-          store: 'postgres',
-          available: false,
-          unavailableSince: this.unavailableSince.toISOString(),
-        }
+    const since = this.outage.since;
+    return since
+      ? { store: 'postgres', available: false, unavailableSince: since.toISOString() }
       : { store: 'postgres', available: true };
   }
 
@@ -88,24 +85,18 @@ export class PostgresRateLimitStore implements RateLimitStore, OnModuleDestroy {
   }
 
   private markDown(err: unknown): void {
-    if (this.unavailableSince) return;
-    this.unavailableSince = new Date();
+    if (!this.outage.failed(err)) return;
     this.probe = setInterval(() => {
       this.pool.query('SELECT 1').then(
         () => this.markUp(),
         () => undefined,
       );
     }, 1000).unref();
-    const message = err instanceof Error ? err.message : String(err);
-    this.logger.error({ err: { message } }, 'rate-limit store (PostgreSQL) unreachable');
   }
 
   private markUp(): void {
-    if (!this.unavailableSince) return;
+    if (!this.outage.recovered()) return;
     clearInterval(this.probe);
     this.probe = undefined;
-    const outageMs = Date.now() - this.unavailableSince.getTime();
-    this.unavailableSince = undefined;
-    this.logger.log({ outageMs }, 'rate-limit store (PostgreSQL) reachable again');
   }
 }

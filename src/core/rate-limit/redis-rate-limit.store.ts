@@ -1,4 +1,5 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { OutageLog } from '../logging/outage.log.js';
 import { Redis } from 'ioredis';
 import {
   rateLimitRecord,
@@ -41,10 +42,9 @@ export interface RedisRateLimitStoreOptions {
  * once when it starts and once when it ends.
  */
 export class RedisRateLimitStore implements RateLimitStore, OnModuleDestroy {
-  private readonly logger = new Logger('RateLimit');
+  private readonly outage = new OutageLog(new Logger('RateLimit'), 'rate-limit store (Redis)');
   private readonly client: HitClient;
   private readonly prefix: string;
-  private unavailableSince?: Date;
 
   constructor(options: RedisRateLimitStoreOptions) {
     this.prefix = options.prefix ?? 'openclaw:rl:';
@@ -72,8 +72,9 @@ export class RedisRateLimitStore implements RateLimitStore, OnModuleDestroy {
   }
 
   state(): RateLimitStoreState {
-    return this.unavailableSince
-      ? { store: 'redis', available: false, unavailableSince: this.unavailableSince.toISOString() }
+    const since = this.outage.since;
+    return since
+      ? { store: 'redis', available: false, unavailableSince: since.toISOString() }
       : { store: 'redis', available: true };
   }
 
@@ -84,15 +85,10 @@ export class RedisRateLimitStore implements RateLimitStore, OnModuleDestroy {
   }
 
   private markDown(err: unknown): void {
-    if (this.unavailableSince) return;
-    this.unavailableSince = new Date();
-    this.logger.error({ err }, 'rate-limit store (Redis) unreachable');
+    this.outage.failed(err);
   }
 
   private markUp(): void {
-    if (!this.unavailableSince) return;
-    const outageMs = Date.now() - this.unavailableSince.getTime();
-    this.unavailableSince = undefined;
-    this.logger.log({ outageMs }, 'rate-limit store (Redis) reachable again');
+    this.outage.recovered();
   }
 }
