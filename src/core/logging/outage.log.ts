@@ -20,8 +20,11 @@ export class OutageLog {
     return this.downSince !== undefined;
   }
 
-  get since(): Date | undefined {
-    return this.downSince;
+  /** For status reports: whether the store answers, and since when it does not. */
+  availability(): { available: boolean; unavailableSince?: string } {
+    return this.downSince
+      ? { available: false, unavailableSince: this.downSince.toISOString() }
+      : { available: true };
   }
 
   /** Records a failure; true when it starts an outage. */

@@ -72,10 +72,7 @@ export class PostgresRateLimitStore implements RateLimitStore, OnModuleDestroy {
   }
 
   state(): RateLimitStoreState {
-    const since = this.outage.since;
-    return since
-      ? { store: 'postgres', available: false, unavailableSince: since.toISOString() }
-      : { store: 'postgres', available: true };
+    return { store: 'postgres', ...this.outage.availability() };
   }
 
   async onModuleDestroy(): Promise<void> {

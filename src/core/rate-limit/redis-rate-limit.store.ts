@@ -72,10 +72,7 @@ export class RedisRateLimitStore implements RateLimitStore, OnModuleDestroy {
   }
 
   state(): RateLimitStoreState {
-    const since = this.outage.since;
-    return since
-      ? { store: 'redis', available: false, unavailableSince: since.toISOString() }
-      : { store: 'redis', available: true };
+    return { store: 'redis', ...this.outage.availability() };
   }
 
   async onModuleDestroy(): Promise<void> {
