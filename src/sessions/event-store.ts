@@ -517,7 +517,7 @@ function toSessionRecord(row: SessionEntity): SessionRecord {
   };
 }
 
-export function toStoredEvent(row: SessionEventEntity): StoredEvent {
+function toStoredEvent(row: SessionEventEntity): StoredEvent {
   return {
     sessionKey: row.sessionKey,
     seq: row.seq,

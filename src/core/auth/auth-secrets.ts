@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { sqlitePath } from '../database/database-url.js';
 import { isLoopbackHost } from './loopback-host.js';
-import { TokenCipher } from './token-cipher.js';
+import { TokenLookupHasher } from './token-lookup.hasher.js';
 
 export const JWT_SECRET_FILE = 'jwt-secret';
 
@@ -68,7 +68,7 @@ export class AuthSecrets {
   private constructor(
     readonly jwt: JwtSecretResolution,
     readonly jwtKey: Uint8Array,
-    readonly refreshTokens: TokenCipher,
+    readonly refreshTokens: TokenLookupHasher,
   ) {}
 
   /** For serving: refuses a generated secret on a host that others can reach. */
@@ -100,7 +100,7 @@ export class AuthSecrets {
     const jwt = resolveJwtSecret(config);
     // Without its own key, the refresh-token key is derived from the JWT secret (HKDF with a
     // distinct label), so the two are never the same bytes.
-    const cipher = new TokenCipher(config.auth.encryptionKey ?? `jwt-secret:${jwt.secret}`);
-    return new AuthSecrets(jwt, new TextEncoder().encode(jwt.secret), cipher);
+    const hasher = new TokenLookupHasher(config.auth.encryptionKey ?? `jwt-secret:${jwt.secret}`);
+    return new AuthSecrets(jwt, new TextEncoder().encode(jwt.secret), hasher);
   }
 }
