@@ -1,10 +1,11 @@
-// POST /rpc throughput: the full gateway path (JWT verification, the throttler with our
-// constant-time store, params validation, dispatch, logging) against bare Fastify answering the
-// same JSON-RPC call. Also checks that throughput holds steady over the run at a high limit: the
-// throttler's stock in-memory storage keeps one timestamp per hit, so its cost grows with the
-// limit and throughput decays within seconds.
+// POST /rpc agent.list, 50 connections: the full gateway (JWT, both rate limits, params
+// validation, dispatch, metrics, access log) against bare Fastify doing the same JSON-RPC call
+// with the same HS256 check, and against a bare Nest controller on the same adapter (what the
+// framework itself costs). Also checks that throughput holds steady over the run (the limiter's
+// store is O(1) a hit), and what the access log costs (`log.access` all against off).
 import {
   atLeast,
+  compare,
   lateOverEarly,
   load,
   printReport,
@@ -14,63 +15,71 @@ import {
   token,
 } from './support.mjs';
 
+const CONNECTIONS = 50;
 const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'agent.list', params: {} });
 
-async function run(baseUrl, headers = {}) {
-  // One checked call first: a benchmark of error replies would measure nothing.
-  const check = await fetch(`${baseUrl}/rpc`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-  });
-  const reply = await check.json();
-  if (!Array.isArray(reply.result)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
-  const result = await load({
+async function run(baseUrl, headers) {
+  const options = {
     url: `${baseUrl}/rpc`,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body,
-  });
+  };
+  // One checked call first: a benchmark of error replies would measure nothing.
+  const reply = await (await fetch(options.url, options)).json();
+  if (!Array.isArray(reply.result)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+  const result = await load({ ...options, connections: CONNECTIONS });
   if (result.non2xx || result.errors) {
     throw new Error(`${result.non2xx} non-2xx replies and ${result.errors} errors`);
   }
   return result;
 }
 
-const floor = await startFloor();
-const floorResult = await run(floor.baseUrl);
-await floor.close();
-
-const nest = await startFloor({ nest: true });
-const nestResult = await run(nest.baseUrl);
-await nest.close();
-
+const headers = { authorization: `Bearer ${await token()}` };
 // One subject at a limit no run reaches, so every call goes through the limiter and passes.
-const gateway = await startGateway({
-  rateLimit: { client: { limit: 1_000_000_000, ttl: '1h' } },
-});
-const gatewayResult = await run(gateway.baseUrl, { authorization: `Bearer ${await token()}` });
-await gateway.close();
+const unlimited = { rateLimit: { client: { limit: 1_000_000_000, ttl: '1h' } } };
 
-report('floor: bare Fastify, agent.list', floorResult.rps, 'req/s');
-report('floor p99 latency', floorResult.p99, 'ms');
-report('framework floor: bare Nest + Fastify controller', nestResult.rps, 'req/s');
-report('gateway: agent.list with JWT, throttler, validation', gatewayResult.rps, 'req/s');
-report('gateway p50 latency', gatewayResult.p50, 'ms');
-report('gateway p99 latency', gatewayResult.p99, 'ms');
-report('gateway / bare Fastify', (gatewayResult.rps / floorResult.rps) * 100, '%');
-// Nest's routing, guards and middleware are the price of the framework we chose; the target is
-// on what the gateway adds on top (it was 9.5% before the verified-token cache and helmet skip).
-report(
-  'gateway / bare Nest',
-  (gatewayResult.rps / nestResult.rps) * 100,
-  '%',
-  atLeast(15, '>= 15%'),
+async function measure(start) {
+  const server = await start();
+  try {
+    return await run(server.baseUrl, headers);
+  } finally {
+    await server.close();
+  }
+}
+
+const floor = await measure(() => startFloor());
+const nest = await measure(() => startFloor({ nest: true }));
+const gateway = await measure(() => startGateway(unlimited));
+const quiet = await measure(() => startGateway({ ...unlimited, log: { access: 'off' } }));
+
+// The target is 0.70 of bare Fastify; where Nest's own routing already costs more than that
+// allows (bare Nest under 0.70 / 0.90 of Fastify), the gateway must be within 0.90 of bare Nest.
+const nestIsTheLimit = nest.rps / floor.rps < 0.7 / 0.9;
+compare(
+  'POST /rpc vs bare Fastify (HS256)',
+  'req/s',
+  floor.rps,
+  gateway.rps,
+  nestIsTheLimit ? undefined : 0.7,
 );
+compare(
+  'POST /rpc vs bare Nest controller (HS256)',
+  'req/s',
+  nest.rps,
+  gateway.rps,
+  nestIsTheLimit ? 0.9 : undefined,
+);
+compare('bare Nest vs bare Fastify (the framework)', 'req/s', floor.rps, nest.rps);
+report('floor p99 latency', floor.p99, 'ms');
+report('gateway p50 latency', gateway.p50, 'ms');
+report('gateway p99 latency', gateway.p99, 'ms');
+report('gateway with log.access "off"', quiet.rps, 'req/s');
+report('access log cost (1 - all / off)', (1 - gateway.rps / quiet.rps) * 100, '%');
 report(
   'gateway throughput, last 3 s / seconds 2-4 (limiter stays O(1))',
-  lateOverEarly(gatewayResult.perSecond),
+  lateOverEarly(gateway.perSecond),
   '%',
   atLeast(85, '>= 85%'),
 );
-printReport('POST /rpc');
+printReport(`POST /rpc, ${CONNECTIONS} connections`, 'http-rpc');

@@ -4,9 +4,9 @@ import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -193,8 +193,92 @@ export const atMost = (maximum, label = `<= ${maximum}`) => ({
   check: (value) => value <= maximum,
 });
 
-/** Prints the table and sets the exit code from the targets. */
-export function printReport(title) {
+const comparisons = [];
+
+/**
+ * A gateway figure against its floor from the same run: both are reported, and the ratio is
+ * checked against `minRatio` (a missed target fails the run).
+ */
+export function compare(name, unit, floor, gateway, minRatio) {
+  const ratio = gateway / floor;
+  const pass = minRatio === undefined ? undefined : ratio >= minRatio;
+  report(`${name}: floor`, floor, unit);
+  report(`${name}: gateway`, gateway, unit);
+  report(
+    `${name}: gateway / floor`,
+    ratio,
+    'x',
+    minRatio === undefined ? undefined : atLeast(minRatio),
+  );
+  comparisons.push({
+    name,
+    unit,
+    floor,
+    gateway,
+    ratio,
+    target: minRatio === undefined ? null : `>= ${minRatio}`,
+    pass: pass ?? null,
+  });
+}
+
+/**
+ * A gateway figure against its floor from the same run, for targets that are not "ratio at
+ * least": `target.check(gateway, ratio)` decides (an absolute bound, or a ratio at most).
+ */
+export function compareWith(name, unit, floor, gateway, target) {
+  const ratio = gateway / floor;
+  const pass = target ? target.check(gateway, ratio) : undefined;
+  report(`${name}: floor`, floor, unit);
+  report(`${name}: gateway`, gateway, unit);
+  report(
+    `${name}: gateway / floor`,
+    ratio,
+    'x',
+    target && { label: target.label, check: () => pass },
+  );
+  comparisons.push({
+    name,
+    unit,
+    floor,
+    gateway,
+    ratio,
+    target: target?.label ?? null,
+    pass: pass ?? null,
+  });
+}
+
+/** The machine a run was made on, as the results files and the README table say it. */
+export function machine() {
+  const cpus = os.cpus();
+  return { cpus: cpus.length, model: cpus[0]?.model ?? 'unknown', node: process.version };
+}
+
+/**
+ * Writes bench/results/<name>.json: the comparisons (floor, gateway, ratio, target) and every
+ * other figure of the run. `npm run bench:table` turns the files into the README's table.
+ */
+function writeResults(name) {
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const figures = rows.map((row) => ({
+    name: row.name,
+    value: row.value,
+    unit: row.unit,
+    target: row.target || null,
+    pass: row.met ?? null,
+  }));
+  const document = {
+    machine: machine(),
+    at: new Date().toISOString(),
+    results: comparisons,
+    figures,
+  };
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(document, null, 2)}\n`);
+  comparisons.length = 0;
+}
+
+/** Prints the table, writes the results file when named, and sets the exit code from the targets. */
+export function printReport(title, resultsName) {
   const format = (value) =>
     typeof value === 'number' ? value.toLocaleString('en-US', { maximumFractionDigits: 2 }) : value;
   console.log(`\n${title} (${SECONDS} s per run, node ${process.version})`);
@@ -205,6 +289,7 @@ export function printReport(title) {
     );
   }
   if (rows.some((row) => row.met === false)) process.exitCode = 1;
+  if (resultsName) writeResults(resultsName);
   rows.length = 0;
 }
 

@@ -4,11 +4,13 @@ import type { IncomingMessage } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { GatewayConfig } from './core/config/gateway-config.js';
+import { attachAccessLog } from './core/logging/access-log.js';
 import { newRequestId } from './core/logging/correlation-id.js';
+import { ROOT_LOGGER, type RootLogger } from './core/logging/root-logger.js';
 import { LifecycleService } from './core/health/lifecycle.service.js';
 import { parseJsonBody } from './core/rpc/json-body.parser.js';
 import { RpcStatsService } from './core/rpc/rpc-stats.service.js';
-import { RpcGateway } from './core/rpc/rpc.gateway.js';
+import { RpcGateway } from './core/ws/ws-rpc.gateway.js';
 import { GatewayWsAdapter } from './core/ws/gateway-ws.adapter.js';
 import type { GatewayModuleOptions } from './gateway-module.options.js';
 import { GatewayModule, resolveGatewayConfig } from './gateway.module.js';
@@ -71,8 +73,14 @@ function slowClientTimeouts(config: GatewayConfig): {
 export async function configureGatewayApp(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
   app.flushLogs();
+  const config = app.get(GatewayConfig);
+  attachAccessLog(
+    app.getHttpAdapter().getInstance(),
+    app.get<RootLogger>(ROOT_LOGGER).access,
+    config.log.access,
+  );
   app.useWebSocketAdapter(new GatewayWsAdapter(app));
-  const { bodyLimit } = app.get(GatewayConfig).gateway;
+  const { bodyLimit } = config.gateway;
   app.useBodyParser('application/json', { bodyLimit }, parseJsonBody);
   await app.register(helmet, {
     // The dashboard is a bundle from 'self': no inline script, no framing, no referrer leak.

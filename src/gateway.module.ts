@@ -14,6 +14,7 @@ import { HealthModule } from './core/health/health.module.js';
 import { LoggingModule } from './core/logging/logging.module.js';
 import { HttpExceptionFilter } from './core/rpc/http-exception.filter.js';
 import { RpcModule } from './core/rpc/rpc.module.js';
+import { WsModule } from './core/ws/ws.module.js';
 import { AgentsModule } from './agents/agents.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { ToolsModule } from './tools/tools.module.js';
@@ -121,6 +122,7 @@ export class GatewayModule {
         LoggingModule,
         DatabaseModule.forGateway(),
         RpcModule,
+        WsModule,
         HealthModule,
         // Order matters: authentication runs first so that limits count per verified subject.
         AuthModule,
@@ -134,7 +136,7 @@ export class GatewayModule {
         ...extensions,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
-      exports: [RpcModule, HealthModule],
+      exports: [RpcModule, WsModule, HealthModule],
     };
   }
 }

@@ -19,10 +19,13 @@ export { loadConfig, type GatewayConfigInput } from './core/config/config.loader
 export { GatewayConfig } from './core/config/gateway-config.js';
 export { ConfigValidationError } from './core/config/config-validation.error.js';
 export { RpcMethod, type RpcMethodOptions } from './core/rpc/rpc-method.decorator.js';
-export { Public } from './core/auth/public.decorator.js';
-export type { Caller } from './core/auth/caller.js';
+export { Public } from './core/identity/public.decorator.js';
+export type { Caller } from './core/identity/caller.js';
 export { getRpcCallContext, type RpcCallContext } from './core/rpc/rpc-call-context.js';
 export type { RpcConnection } from './core/rpc/rpc-connection.js';
+export type { RpcCallCheck, RpcMethodDescriptor, RpcPreparedGuard } from './core/rpc/rpc-guard.js';
+export type { Violation } from './core/validation/violation.js';
+export { ToolRunRecording } from './tools/tool-run.recording.js';
 export { RpcException } from './core/rpc/rpc.exception.js';
 export { RpcErrorCode } from './core/rpc/rpc-error-code.js';
 export { GatewayException } from './core/errors/gateway.exception.js';

@@ -1,12 +1,8 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { createClient, listClients, mintToken, revokeClient } from './core/auth/auth.cli.js';
 import { ConfigValidationError } from './core/config/config-validation.error.js';
 import { loadConfig } from './core/config/config.loader.js';
-import { runPendingMigrations } from './core/database/database.migrator.js';
-import { createGatewayApp } from './gateway.factory.js';
-import { announceFirstRun, installSignalHandlers, listenGateway } from './serve.js';
 
 const USAGE = `Usage: openclaw-gateway [command] [options]
 
@@ -29,7 +25,10 @@ function required(values: Record<string, unknown>, name: string): string {
   return value;
 }
 
+// Each command imports what it runs: `token` or `migrate` never load Nest, Fastify or the app.
 async function serve(): Promise<void> {
+  const { createGatewayApp } = await import('./gateway.factory.js');
+  const { announceFirstRun, installSignalHandlers, listenGateway } = await import('./serve.js');
   const app = await createGatewayApp();
   await listenGateway(app);
   installSignalHandlers(app);
@@ -38,6 +37,7 @@ async function serve(): Promise<void> {
 
 // The built-in app's migrations; an embedder with extension tables runs GatewayBuilder.migrate().
 async function migrate(): Promise<number> {
+  const { runPendingMigrations } = await import('./core/database/database.migrator.js');
   const applied = await runPendingMigrations(loadConfig().database.url);
   console.log(
     applied.length
@@ -52,6 +52,7 @@ async function clients(
   values: Record<string, unknown>,
 ): Promise<number> {
   const config = loadConfig();
+  const { createClient, listClients, revokeClient } = await import('./core/auth/auth.cli.js');
   switch (action) {
     case 'create': {
       const created = await createClient(config, {
@@ -105,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
       return migrate();
     case 'token': {
       const config = loadConfig();
+      const { mintToken } = await import('./core/auth/auth.cli.js');
       const options = {
         sub: required(values, 'sub'),
         scope: required(values, 'scope'),

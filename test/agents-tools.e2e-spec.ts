@@ -3,8 +3,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayErrorCode } from '../src/core/errors/gateway-error-code.js';
 import { GatewayException } from '../src/core/errors/gateway.exception.js';
+import { Injectable } from '@nestjs/common';
+import { ToolRunRecording } from '../src/tools/tool-run.recording.js';
+import { ToolsModule } from '../src/tools/tools.module.js';
 import {
-  TOOL_RUN_RECORDER,
   type RecordedToolCall,
   type RecordedToolResult,
   type ToolRunRecorder,
@@ -167,9 +169,15 @@ describe('agents and tools over HTTP', () => {
   });
 });
 
-/** Stands in for the sessions module: records what tools.execute reports, in memory. */
+/** Replaces the sessions module's recorder: records what tools.execute reports, in memory. */
+@Injectable()
 class MemoryToolRunRecorder implements ToolRunRecorder {
   readonly events: Array<{ type: string; sessionKey: string; data: unknown }> = [];
+
+  constructor(recording: ToolRunRecording) {
+    recording.use(this);
+  }
+
   begin(_caller: unknown, sessionKey: string, call: RecordedToolCall): Promise<void> {
     if (sessionKey !== 'mine')
       return Promise.reject(new GatewayException(GatewayErrorCode.NOT_FOUND, 'Session not found'));
@@ -183,8 +191,8 @@ class MemoryToolRunRecorder implements ToolRunRecorder {
 }
 
 @Module({
-  providers: [{ provide: TOOL_RUN_RECORDER, useClass: MemoryToolRunRecorder }],
-  exports: [TOOL_RUN_RECORDER],
+  imports: [ToolsModule],
+  providers: [MemoryToolRunRecorder],
 })
 class MemoryRecorderModule {}
 
@@ -211,7 +219,7 @@ describe('tools.execute with a session recorder', () => {
   }
 
   it('records tool.call then tool.result with the same toolCallId', async () => {
-    const recorder = app.get<MemoryToolRunRecorder>(TOOL_RUN_RECORDER);
+    const recorder = app.get(MemoryToolRunRecorder);
     const { result } = await call({ name: 'echo', arguments: { text: 'hi' }, sessionKey: 'mine' });
     expect(result.content).toEqual([{ type: 'text', text: 'hi' }]);
     expect(recorder.events).toEqual([
@@ -235,7 +243,7 @@ describe('tools.execute with a session recorder', () => {
   });
 
   it('records nothing for bad arguments or a session the recorder refuses', async () => {
-    const recorder = app.get<MemoryToolRunRecorder>(TOOL_RUN_RECORDER);
+    const recorder = app.get(MemoryToolRunRecorder);
     recorder.events.length = 0;
     expect((await call({ name: 'echo', arguments: {}, sessionKey: 'mine' })).error.code).toBe(
       -32602,

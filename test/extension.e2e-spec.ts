@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Public } from '../src/core/auth/public.decorator.js';
+import { Public } from '../src/core/identity/public.decorator.js';
 import { getRpcCallContext } from '../src/core/rpc/rpc-call-context.js';
 import {
   RPC_METHOD_METADATA,

@@ -342,6 +342,8 @@ describe('the rpc.discover document', () => {
     // The document is registered once, so `#/components/...` refs resolve against it.
     ajv.addSchema({ $id: 'openrpc', components: doc.components }, undefined, undefined, false);
     ajv.addKeyword('components');
+    // Our one vendor keyword (JSON Schema cannot limit a value's size as JSON), documented.
+    ajv.addKeyword('x-maxJsonLength');
     const rebase = (schema: unknown) =>
       JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openrpc#/components/'));
 
@@ -364,6 +366,15 @@ describe('the rpc.discover document', () => {
     });
     expect(failures).toEqual([]);
     expect(schemas.length).toBeGreaterThan(10);
+    const create = doc.methods.find((m: any) => m.name === 'session.create');
+    expect(create.params.find((p: any) => p.name === 'metadata').schema).toMatchObject({
+      type: 'object',
+      'x-maxJsonLength': 16_384,
+    });
+    const history = doc.methods.find((m: any) => m.name === 'session.history');
+    expect(history.params.find((p: any) => p.name === 'limit').schema).toMatchObject({
+      default: 100,
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { IsString, MinLength } from 'class-validator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Public } from '../src/core/auth/public.decorator.js';
+import { Public } from '../src/core/identity/public.decorator.js';
 import { RateLimitStatsService } from '../src/core/rate-limit/rate-limit-stats.service.js';
 import { SessionRateLimited } from '../src/core/rate-limit/session-rate-limited.decorator.js';
 import type { GatewayConfigInput } from '../src/core/config/config.loader.js';

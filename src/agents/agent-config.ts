@@ -14,6 +14,7 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
+import { describeViolations, violationsFromClassValidator } from '../core/validation/violation.js';
 import { ConfigValidationError } from '../core/config/config-validation.error.js';
 import { parseDuration } from '../core/config/duration.js';
 import { isPrototypeKey } from '../core/config/prototype-key.js';
@@ -158,12 +159,8 @@ function checkApiKeyEnv(name: unknown): string | undefined {
 }
 
 function describe(errors: ValidationError[], prefix: string): string[] {
-  return errors.flatMap((error) => {
-    const messages = Object.values(error.constraints ?? {}).map((m) =>
-      m.startsWith(`${error.property} `) ? m.slice(error.property.length + 1) : m,
-    );
-    const got =
-      error.property === 'apiKeyEnv' ? '' : `, got ${JSON.stringify(error.value) ?? 'nothing'}`;
-    return messages.length ? [`${prefix}.${error.property}: ${messages.join('; ')}${got}`] : [];
+  // The name of a variable holding a key is not shown: it may itself be a pasted secret.
+  return describeViolations(violationsFromClassValidator(errors, prefix), {
+    showValue: (path) => !path.endsWith('.apiKeyEnv'),
   });
 }

@@ -7,7 +7,7 @@ import { GatewayAgent } from './agent.decorator.js';
 import { AgentFailedException, AgentNotFoundException } from './agent.exception.js';
 import type { Agent, AgentEvent, AgentInfo, AgentRunInput, AgentStatus } from './agent.types.js';
 import { ECHO_AGENT_ID, EchoAgent } from './echo.agent.js';
-import { LlmAgent } from './llm.agent.js';
+import { LinkedAbortController, WORK_FINISHED } from '../core/abort/linked-abort.controller.js';
 
 interface AgentEntry {
   agent: Agent;
@@ -37,9 +37,9 @@ export class AgentRegistry implements OnModuleInit {
     private readonly config: GatewayConfig,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     this.register(new EchoAgent());
-    for (const agent of this.configuredAgents()) this.register(agent);
+    for (const agent of await this.configuredAgents()) this.register(agent);
     for (const wrapper of this.discovery.getProviders({ metadataKey: GatewayAgent.KEY })) {
       const instance: unknown = wrapper.instance;
       if (!isAgent(instance)) {
@@ -95,9 +95,16 @@ export class AgentRegistry implements OnModuleInit {
     return this.track(this.entry(id), input, signal);
   }
 
-  /** Agents declared in `config.agents`: LLMs through the AI SDK. Invalid entries stop boot. */
-  private configuredAgents(): Agent[] {
-    return parseAgentConfigs(this.config.agents).map((config) => {
+  /**
+   * Agents declared in `config.agents`: LLMs through the AI SDK. Invalid entries stop boot. The AI
+   * SDK and each provider's package are imported only when an agent uses them (they weigh more
+   * than the rest of a gateway that does not).
+   */
+  private async configuredAgents(): Promise<Agent[]> {
+    const configs = parseAgentConfigs(this.config.agents);
+    if (configs.length === 0) return [];
+    const { LlmAgent } = await import('./llm.agent.js');
+    const agents = configs.map((config) => {
       if (config.apiKeyEnv !== undefined && !ownEnv(config.apiKeyEnv)) {
         this.logger.warn(
           `Agent "${config.id}": environment variable ${config.apiKeyEnv} is not set; its provider will refuse requests`,
@@ -105,8 +112,9 @@ export class AgentRegistry implements OnModuleInit {
       } else if (config.apiKeyEnv === undefined && config.provider !== 'openai-compatible') {
         this.logger.warn(`Agent "${config.id}": no apiKeyEnv, so no API key is sent`);
       }
-      return new LlmAgent(config);
+      return LlmAgent.create(config);
     });
+    return Promise.all(agents);
   }
 
   private entry(id: string): AgentEntry {
@@ -122,8 +130,8 @@ export class AgentRegistry implements OnModuleInit {
   ): AsyncGenerator<AgentEvent> {
     const { agent } = entry;
     // Aborted when the consumer stops early too, so that work the agent started is cancelled.
-    const own = new AbortController();
-    const runSignal = AbortSignal.any([signal, own.signal]);
+    const own = new LinkedAbortController(signal);
+    const runSignal = own.signal;
     entry.activeRuns++;
     entry.totalRuns++;
     entry.lastRunAt = new Date().toISOString();
@@ -169,7 +177,8 @@ export class AgentRegistry implements OnModuleInit {
       throw failure;
     } finally {
       entry.activeRuns--;
-      own.abort();
+      own.dispose();
+      own.abort(WORK_FINISHED);
     }
   }
 

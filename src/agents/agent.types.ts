@@ -113,6 +113,11 @@ export interface AgentInfo {
   model?: string;
 }
 
+/** `agent.status` params (the params class implements it; the client library sends it). */
+export interface AgentStatusInput {
+  agentId: string;
+}
+
 export type AgentState = 'idle' | 'busy' | 'unavailable';
 
 /** Live state of an agent (`agent.status`). */

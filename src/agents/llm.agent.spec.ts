@@ -5,7 +5,8 @@ import type { ConfigValidationError } from '../core/config/config-validation.err
 import type { ToolDescriptor } from '../tools/tool.types.js';
 import { parseAgentConfigs } from './agent-config.js';
 import type { AgentEvent, AgentRunInput, ConversationMessage } from './agent.types.js';
-import { LlmAgent, trimToBudget } from './llm.agent.js';
+import { LlmAgent } from './llm.agent.js';
+import { trimToBudget } from './model-messages.js';
 
 type StreamResult = Awaited<ReturnType<MockLanguageModelV3['doStream']>>;
 type StreamPart = StreamResult['stream'] extends ReadableStream<infer P> ? P : never;

@@ -1,8 +1,4 @@
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import {
-  APICallError,
   dynamicTool,
   jsonSchema,
   stepCountIs,
@@ -10,52 +6,17 @@ import {
   type FinishReason as ModelFinishReason,
   type JSONValue,
   type LanguageModel,
-  type ModelMessage,
   type ToolResultPart,
   type ToolSet,
 } from 'ai';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import type { ToolResult } from '../tools/tool.types.js';
 import type { AgentConfig } from './agent-config.js';
-import type {
-  Agent,
-  AgentEvent,
-  AgentRunInput,
-  AgentUsage,
-  ConversationMessage,
-  FinishReason,
-} from './agent.types.js';
-
-/** Builds the AI SDK model of an agent; the API key comes only from the variable it names. */
-export function createLanguageModel(
-  config: AgentConfig,
-  env: NodeJS.ProcessEnv = process.env,
-): LanguageModel {
-  const apiKey = config.apiKeyEnv === undefined ? undefined : env[config.apiKeyEnv];
-  switch (config.provider) {
-    case 'openai-compatible':
-      // No key at all is normal for local servers (Ollama, LM Studio).
-      return createOpenAICompatible({
-        name: config.id,
-        baseURL: config.baseUrl ?? '',
-        apiKey,
-        includeUsage: true,
-      }).chatModel(config.model);
-    // An empty key and an explicit root, not undefined: the SDK would otherwise read
-    // OPENAI_API_KEY / ANTHROPIC_API_KEY itself, and OPENAI_BASE_URL / ANTHROPIC_BASE_URL,
-    // which could send the key to a host no config names.
-    case 'openai':
-      return createOpenAI({
-        apiKey: apiKey ?? '',
-        baseURL: config.baseUrl ?? 'https://api.openai.com/v1',
-      })(config.model);
-    case 'anthropic':
-      return createAnthropic({
-        apiKey: apiKey ?? '',
-        baseURL: config.baseUrl ?? 'https://api.anthropic.com/v1',
-      })(config.model);
-  }
-}
+import type { Agent, AgentEvent, AgentRunInput, AgentUsage, FinishReason } from './agent.types.js';
+import { createLanguageModel } from './language-model.factory.js';
+import { toModelMessages, trimToBudget } from './model-messages.js';
+import { ModelToolNames } from './model-tool-names.js';
+import { toErrorEvent } from './provider-error.classifier.js';
 
 /**
  * An agent backed by an LLM through the AI SDK: a multi-step loop in which the model may call
@@ -70,10 +31,19 @@ export class LlmAgent implements Agent {
   readonly model: string;
   readonly tools?: readonly string[];
 
+  /** Made on the first run when the constructor is not given one (see `create`). */
+  private languageModel?: Promise<LanguageModel>;
+
+  /** An agent with its provider's SDK loaded now, so that boot reports a broken install. */
+  static async create(config: AgentConfig, env?: NodeJS.ProcessEnv): Promise<LlmAgent> {
+    return new LlmAgent(config, await createLanguageModel(config, env));
+  }
+
   constructor(
     private readonly config: AgentConfig,
-    private readonly languageModel: LanguageModel = createLanguageModel(config),
+    languageModel?: LanguageModel,
   ) {
+    if (languageModel !== undefined) this.languageModel = Promise.resolve(languageModel);
     this.id = config.id;
     this.name = config.name ?? config.id;
     this.description = config.description ?? `${config.model} via ${config.provider}`;
@@ -122,8 +92,9 @@ export class LlmAgent implements Agent {
         config.provider === 'openai' ? { ...tool, strict: false } : tool;
     }
 
+    this.languageModel ??= createLanguageModel(config);
     const result = streamText({
-      model: this.languageModel,
+      model: await this.languageModel,
       system: config.system,
       messages: toModelMessages(trimToBudget(input.messages, config.contextBudget), names),
       tools: allowed.length > 0 ? tools : undefined,
@@ -264,105 +235,6 @@ function toModelOutput(result: ToolResult): ToolResultPart['output'] {
   return { type: 'json', value: toJsonValue(result.structuredContent ?? {}) };
 }
 
-/**
- * Registry names allow `.` (MCP's `<server>.<tool>`), which OpenAI's function names refuse: the
- * model sees `[A-Za-z0-9_-]` names, mapped back here.
- */
-class ModelToolNames {
-  private readonly toRegistry = new Map<string, string>();
-  private readonly toModelName = new Map<string, string>();
-
-  toModel(name: string): string {
-    const known = this.toModelName.get(name);
-    if (known !== undefined) return known;
-    const base = name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60);
-    let candidate = base;
-    for (let n = 2; this.toRegistry.has(candidate); n++) candidate = `${base}_${n}`;
-    this.toRegistry.set(candidate, name);
-    this.toModelName.set(name, candidate);
-    return candidate;
-  }
-
-  fromModel(name: string): string {
-    return this.toRegistry.get(name) ?? name;
-  }
-}
-
-/**
- * Drops the oldest turns (a user message and what followed it) until the conversation fits
- * `budget` characters; the latest turn is always kept, and the system prompt is not counted.
- */
-export function trimToBudget(
-  messages: ConversationMessage[],
-  budget: number | undefined,
-): ConversationMessage[] {
-  if (budget === undefined) return messages;
-  const size = (message: ConversationMessage): number =>
-    message.content.length +
-    (message.role === 'assistant' && message.toolCalls
-      ? JSON.stringify(message.toolCalls).length
-      : 0);
-  let total = messages.reduce((sum, message) => sum + size(message), 0);
-  let start = 0;
-  while (total > budget) {
-    let next = start + 1;
-    while (next < messages.length && messages[next].role !== 'user') next++;
-    if (next >= messages.length) break;
-    for (let i = start; i < next; i++) total -= size(messages[i]);
-    start = next;
-  }
-  return messages.slice(start);
-}
-
-function toModelMessages(messages: ConversationMessage[], names: ModelToolNames): ModelMessage[] {
-  // A tool message whose call was trimmed away would be refused by providers.
-  const calls = new Set<string>();
-  const out: ModelMessage[] = [];
-  for (const message of messages) {
-    switch (message.role) {
-      case 'user':
-        out.push({ role: 'user', content: message.content });
-        break;
-      case 'assistant':
-        if (!message.toolCalls?.length) {
-          out.push({ role: 'assistant', content: message.content });
-          break;
-        }
-        for (const call of message.toolCalls) calls.add(call.toolCallId);
-        out.push({
-          role: 'assistant',
-          content: [
-            ...(message.content ? [{ type: 'text' as const, text: message.content }] : []),
-            ...message.toolCalls.map((call) => ({
-              type: 'tool-call' as const,
-              toolCallId: call.toolCallId,
-              toolName: names.toModel(call.name),
-              input: call.arguments,
-            })),
-          ],
-        });
-        break;
-      case 'tool':
-        if (!calls.has(message.toolCallId)) break;
-        out.push({
-          role: 'tool',
-          content: [
-            {
-              type: 'tool-result',
-              toolCallId: message.toolCallId,
-              toolName: names.toModel(message.name),
-              output: message.isError
-                ? { type: 'error-text', value: message.content || 'The tool failed' }
-                : { type: 'text', value: message.content },
-            },
-          ],
-        });
-        break;
-    }
-  }
-  return out;
-}
-
 function toFinishReason(reason: ModelFinishReason): FinishReason {
   switch (reason) {
     case 'length':
@@ -390,57 +262,6 @@ function toUsage(usage: {
 
 function withUsage(usage: AgentUsage | undefined): { usage?: AgentUsage } {
   return usage === undefined ? {} : { usage };
-}
-
-/** A provider failure as a message safe to store and show: no bodies, no keys, no URLs. */
-function toErrorEvent(error: unknown): AgentEvent {
-  const cause =
-    error instanceof Error && 'lastError' in error
-      ? (error as { lastError: unknown }).lastError
-      : error;
-  if (APICallError.isInstance(cause)) {
-    const status = cause.statusCode;
-    const retryable = status === undefined || status >= 500 || status === 429 || status === 408;
-    return {
-      type: 'error',
-      message:
-        status === undefined
-          ? 'The provider could not be reached'
-          : `The provider answered HTTP ${status}`,
-      retryable,
-    };
-  }
-  const streamed = streamedProviderError(cause);
-  if (streamed !== undefined) {
-    return { type: 'error', message: 'The provider failed while answering', ...streamed };
-  }
-  if (cause instanceof TypeError && /fetch|network|socket/i.test(cause.message)) {
-    return { type: 'error', message: 'The provider could not be reached', retryable: true };
-  }
-  return { type: 'error', message: 'The provider sent a malformed response', retryable: false };
-}
-
-/** Error types of a failure on the provider's side (Anthropic's, and OpenAI's 5xx type). */
-const RETRYABLE_STREAM_ERRORS = new Set([
-  'overloaded_error',
-  'api_error',
-  'rate_limit_error',
-  'timeout_error',
-  'server_error',
-]);
-
-/**
- * An error the provider sent inside a stream that had already begun. The SDKs pass it on as a
- * plain object, not an APICallError: Anthropic's `error` event as `{ type, message }`, OpenAI's
- * `error` / `response.failed` events as `{ message, statusCode, isRetryable, … }`.
- */
-function streamedProviderError(value: unknown): { retryable: boolean } | undefined {
-  if (typeof value !== 'object' || value === null || value instanceof Error) return undefined;
-  const error = value as { type?: unknown; message?: unknown; isRetryable?: unknown };
-  if (typeof error.message !== 'string') return undefined;
-  if (typeof error.isRetryable === 'boolean') return { retryable: error.isRetryable };
-  if (typeof error.type === 'string') return { retryable: RETRYABLE_STREAM_ERRORS.has(error.type) };
-  return undefined;
 }
 
 /** Tool output is JSON already (it came over JSON-RPC or from a tool's plain object). */

@@ -9,8 +9,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ServeStaticModule } from '@nestjs/serve-static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isExcludedFromDashboard } from './dashboard-paths.js';
 
 /** Where `npm run build` puts the dashboard: `public/` at the package root (from src/ or dist/). */
@@ -22,6 +21,8 @@ const DASHBOARD_ROOT = Symbol('DASHBOARD_ROOT');
  * Serves the built dashboard at `/` with a history-mode fallback to index.html. These are plain
  * Fastify routes, outside Nest's guards, so the static files need no token (the API still does).
  * The fallback leaves the gateway's own paths (/rpc, /ws, /health, …) to their 404.
+ * @fastify/static is imported only when there is a dashboard to serve: an app built without the
+ * dashboard (`dashboard: false`, or no build in public/) never loads it.
  */
 @Module({})
 export class DashboardModule implements OnModuleInit, OnApplicationBootstrap {
@@ -36,24 +37,26 @@ export class DashboardModule implements OnModuleInit, OnApplicationBootstrap {
     const built = existsSync(`${rootPath}/index.html`);
     return {
       module: DashboardModule,
-      imports: built
-        ? [
-            ServeStaticModule.forRoot({
-              rootPath,
-              // fallthrough lets unknown paths render index.html (the client routes them).
-              serveStaticOptions: { fallthrough: true, index: false, maxAge: 0 },
-            }),
-          ]
-        : [],
       providers: [{ provide: DASHBOARD_ROOT, useValue: built ? rootPath : null }],
     };
   }
 
-  onModuleInit(): void {
-    if (!this.root) return;
+  async onModuleInit(): Promise<void> {
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    if (!this.root || !fastify) return;
+    const { default: fastifyStatic } = await import('@fastify/static');
+    // One route per file of the build (wildcard: false), so that every other path reaches the
+    // catch-all below; index.html is served by the catch-all only.
+    void fastify.register(fastifyStatic, {
+      root: this.root,
+      wildcard: false,
+      index: false,
+      maxAge: 0,
+    });
+    // Unknown paths render index.html: the client routes them (history mode).
+    fastify.get('*', (_request, reply: FastifyReply) => reply.sendFile('index.html'));
     // Only the catch-all route is filtered: real routes under these paths are untouched.
-    fastify?.addHook('onRequest', (request, reply, done) => {
+    fastify.addHook('onRequest', (request, reply, done) => {
       if (request.routeOptions.url === '*' && isExcludedFromDashboard(request.url)) {
         reply.callNotFound();
         return;

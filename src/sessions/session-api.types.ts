@@ -9,6 +9,32 @@ export interface SessionEvent {
   data: Record<string, unknown>;
 }
 
+/** `session.create` params (the params class implements it; the client library sends it). */
+export interface SessionCreateInput {
+  agentId?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** `session.message` params. */
+export interface SessionMessageInput {
+  sessionKey: string;
+  content: string;
+  idempotencyKey?: string;
+}
+
+/** `session.history` params. */
+export interface SessionHistoryInput {
+  sessionKey: string;
+  afterSeq?: number;
+  limit?: number;
+}
+
+/** `session.end` params. */
+export interface SessionEndInput {
+  sessionKey: string;
+  reason?: string;
+}
+
 /** What `session.create` answers. */
 export interface SessionKeyResult {
   sessionKey: string;

@@ -3,6 +3,7 @@ import type { ConversationMessage } from '../agents/agent.types.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { ConversationCache, messageChars, type CachedConversation } from './conversation.cache.js';
 import { EventPageReader } from './event-page.reader.js';
+import { EventStore } from './event-store.js';
 import { extendConversation } from './session-conversation.js';
 import type { StoredEvent } from './session.types.js';
 
@@ -58,15 +59,22 @@ export class SessionConversations {
 
   constructor(
     private readonly pages: EventPageReader,
+    private readonly store: EventStore,
     private readonly config: GatewayConfig,
   ) {}
 
-  /** The conversation up to the end of the log; the caller hands it back with `keep`. */
-  async read(sessionKey: string): Promise<TurnConversation> {
-    const conversation = new TurnConversation(
-      this.cache.take(sessionKey) ?? { lastSeq: 0, messages: [], chars: 0 },
-    );
-    await this.catchUp(sessionKey, conversation);
+  /**
+   * The conversation up to the end of the log; the caller hands it back with `keep`. `lastSeq`,
+   * the session's newest seq when known (the turn lease reads it), spares the log read when the
+   * cached conversation is already there; else one indexed read of the session row checks it.
+   */
+  async read(sessionKey: string, lastSeq?: number): Promise<TurnConversation> {
+    const cached = this.cache.take(sessionKey);
+    const conversation = new TurnConversation(cached ?? { lastSeq: 0, messages: [], chars: 0 });
+    const current =
+      cached !== undefined &&
+      (lastSeq ?? (await this.store.lastSeq(sessionKey))) === cached.lastSeq;
+    if (!current) await this.catchUp(sessionKey, conversation);
     return conversation;
   }
 

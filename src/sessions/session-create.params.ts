@@ -7,6 +7,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
+import type { SessionCreateInput } from './session-api.types.js';
 
 /** Largest accepted `metadata`, in characters of its JSON. */
 export const MAX_METADATA_JSON_LENGTH = 16_384;
@@ -15,6 +16,8 @@ function MaxJsonLength(max: number, options?: ValidationOptions): PropertyDecora
   return ValidateBy(
     {
       name: 'maxJsonLength',
+      // The limit travels with the constraint, so rpc.discover can publish it.
+      constraints: [max],
       validator: {
         validate: (value: unknown) => {
           try {
@@ -30,7 +33,7 @@ function MaxJsonLength(max: number, options?: ValidationOptions): PropertyDecora
   );
 }
 
-export class SessionCreateParams {
+export class SessionCreateParams implements SessionCreateInput {
   /** The agent that answers in this session; the default agent (echo) when omitted. */
   @IsOptional()
   @IsString()

@@ -1,7 +1,8 @@
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsSessionKey } from './session-key.validators.js';
+import type { SessionEndInput } from './session-api.types.js';
 
-export class SessionEndParams {
+export class SessionEndParams implements SessionEndInput {
   @IsSessionKey()
   sessionKey: string;
 

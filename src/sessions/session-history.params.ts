@@ -1,9 +1,10 @@
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { IsSessionKey } from './session-key.validators.js';
+import type { SessionHistoryInput } from './session-api.types.js';
 
 export const MAX_HISTORY_LIMIT = 1000;
 
-export class SessionHistoryParams {
+export class SessionHistoryParams implements SessionHistoryInput {
   @IsSessionKey()
   sessionKey: string;
 

@@ -6,6 +6,8 @@ export interface SessionLease {
   sessionKey: string;
   owner: string;
   token: number;
+  /** The session's newest seq when the lease was taken: what a turn's conversation must hold. */
+  lastSeq: number;
 }
 
 type Row = Record<string, unknown>;
@@ -45,18 +47,19 @@ export class SessionLeaseStore {
           `UPDATE "sessions" SET "lease_owner" = $2, "lease_token" = "lease_token" + 1,
              "lease_expires_at" = ${PG_NOW_MS} + $3
            WHERE "session_key" = $1 AND ("lease_owner" IS NULL OR "lease_expires_at" <= ${PG_NOW_MS})
-           RETURNING "lease_token"`,
+           RETURNING "lease_token", "last_seq"`,
           [sessionKey, owner, ttlMs],
         )
       : await this.run(
           `UPDATE "sessions" SET "lease_owner" = ?, "lease_token" = "lease_token" + 1,
              "lease_expires_at" = ?
            WHERE "session_key" = ? AND ("lease_owner" IS NULL OR "lease_expires_at" <= ?)
-           RETURNING "lease_token"`,
+           RETURNING "lease_token", "last_seq"`,
           [owner, Date.now() + ttlMs, sessionKey, Date.now()],
         );
-    const token = rows[0]?.lease_token;
-    return token === undefined ? undefined : { sessionKey, owner, token: Number(token) };
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return { sessionKey, owner, token: Number(row.lease_token), lastSeq: Number(row.last_seq) };
   }
 
   /** Extends a lease still held; false when it was lost (expired and taken over, or freed). */

@@ -1,7 +1,8 @@
 import { IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { IsSessionKey } from './session-key.validators.js';
+import type { SessionMessageInput } from './session-api.types.js';
 
-export class SessionMessageParams {
+export class SessionMessageParams implements SessionMessageInput {
   @IsSessionKey()
   sessionKey: string;
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Caller } from '../core/auth/caller.js';
+import { ToolRunRecording } from '../tools/tool-run.recording.js';
+import type { Caller } from '../core/identity/caller.js';
 import type {
   RecordedToolCall,
   RecordedToolResult,
@@ -15,7 +16,10 @@ export class SessionToolRunRecorder implements ToolRunRecorder {
   constructor(
     private readonly sessions: SessionService,
     private readonly config: GatewayConfig,
-  ) {}
+    recording: ToolRunRecording,
+  ) {
+    recording.useDefault(this);
+  }
 
   get maxEventBytes(): number {
     return this.config.sessions.maxEventBytes;

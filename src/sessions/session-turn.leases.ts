@@ -13,6 +13,8 @@ export interface HeldTurnLease {
   readonly fence?: AppendFence;
   /** The fence of the turn's last append, which frees the lease in the same statement. */
   readonly closing?: AppendFence;
+  /** The session's newest seq when the lease was taken (read in the same statement). */
+  readonly lastSeq?: number;
   /** The last append succeeded: the lease is already free, `release` only announces it. */
   freed(): void;
   /** Aborted when the lease was lost (renewal failed past its expiry, or it was taken over). */
@@ -112,6 +114,7 @@ export class SessionTurnLeases implements OnModuleDestroy {
     return {
       fence,
       closing: { ...fence, release: true },
+      lastSeq: lease.lastSeq,
       freed: () => {
         freedByAppend = true;
         clearInterval(timer);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AgentFailedException } from '../agents/agent.exception.js';
 import { AgentRegistry } from '../agents/agent.registry.js';
 import type { AgentRunInput, ToolCall } from '../agents/agent.types.js';
-import type { Caller } from '../core/auth/caller.js';
+import type { Caller } from '../core/identity/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import { ToolRegistry } from '../tools/tool.registry.js';
@@ -24,6 +24,7 @@ import {
   SessionEndedException,
 } from './session.exception.js';
 import { toAgentResponse } from './session-event.mapping.js';
+import { LinkedAbortController } from '../core/abort/linked-abort.controller.js';
 
 /** What an interrupted turn's `agent.error` says: the client may send the message again. */
 export const INTERRUPTED_MESSAGE =
@@ -56,7 +57,8 @@ export class SessionTurnRunner {
     signal: AbortSignal,
   ): Promise<AgentResponse> {
     const { sessionKey } = session;
-    const conversation = await this.conversations.read(sessionKey);
+    const conversation = await this.conversations.read(sessionKey, lease.lastSeq);
+    let linked: LinkedAbortController | undefined;
     try {
       await this.closeInterrupted(sessionKey, conversation, lease);
       const messageId = `msg_${randomUUID()}`;
@@ -84,9 +86,17 @@ export class SessionTurnRunner {
       }
       await this.conversations.advance(sessionKey, conversation, [stored]);
       // Only a lease between instances can be lost; on one instance its signal never fires.
-      const turnSignal = lease.fence ? AbortSignal.any([signal, lease.lost]) : signal;
-      return await this.runAgent(caller, session, messageId, conversation, lease, turnSignal);
+      linked = lease.fence ? new LinkedAbortController(signal, lease.lost) : undefined;
+      return await this.runAgent(
+        caller,
+        session,
+        messageId,
+        conversation,
+        lease,
+        linked?.signal ?? signal,
+      );
     } finally {
+      linked?.dispose();
       this.conversations.keep(sessionKey, conversation);
     }
   }
@@ -140,8 +150,8 @@ export class SessionTurnRunner {
     const maxEventBytes = this.config.sessions.maxEventBytes;
     const output = new AgentOutputCap(maxEventBytes);
     // Also aborted when the answer passes the cap: the agent stops, the turn ends with 'length'.
-    const capped = new AbortController();
-    const runSignal = AbortSignal.any([signal, capped.signal]);
+    const capped = new LinkedAbortController(signal);
+    const runSignal = capped.signal;
     const toolCalls: ToolCall[] = [];
     let index = 0;
     try {
@@ -182,7 +192,9 @@ export class SessionTurnRunner {
                 false,
               );
             }
-            await this.writer.append(sessionKey, [{ type: 'tool.call', data }], write);
+            conversation.follow(
+              await this.writer.append(sessionKey, [{ type: 'tool.call', data }], write),
+            );
             break;
           }
           case 'tool-result': {
@@ -195,7 +207,9 @@ export class SessionTurnRunner {
             // A result the registry did not measure (an agent's own): recorded as failed.
             const size = jsonBytes(data);
             if (size > maxEventBytes) data.result = tooLargeResult(event.name, size, maxEventBytes);
-            await this.writer.append(sessionKey, [{ type: 'tool.result', data }], write);
+            conversation.follow(
+              await this.writer.append(sessionKey, [{ type: 'tool.result', data }], write),
+            );
             break;
           }
           case 'finish': {
@@ -208,6 +222,8 @@ export class SessionTurnRunner {
               last,
             );
             lease.freed();
+            // The cached conversation stays current: the next turn need not read the log.
+            conversation.follow([stored]);
             return toAgentResponse(stored);
           }
           case 'error':
@@ -232,13 +248,17 @@ export class SessionTurnRunner {
         this.logger.error({ err: error, sessionKey }, 'turn failed unexpectedly');
       }
       const retryable = failure.data?.retryable === true;
-      await this.writer.append(
-        sessionKey,
-        [{ type: 'agent.error', data: { messageId, message: failure.message, retryable } }],
-        last,
+      conversation.follow(
+        await this.writer.append(
+          sessionKey,
+          [{ type: 'agent.error', data: { messageId, message: failure.message, retryable } }],
+          last,
+        ),
       );
       lease.freed();
       throw failure;
+    } finally {
+      capped.dispose();
     }
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ADMIN_SCOPE, type Caller } from '../core/auth/caller.js';
+import { ADMIN_SCOPE, type Caller } from '../core/identity/caller.js';
 import { EventStore } from './event-store.js';
 import { SessionNotFoundException } from './session.exception.js';
 import type { SessionRecord } from './session.types.js';

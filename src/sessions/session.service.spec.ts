@@ -8,7 +8,7 @@ import type {
   AgentRunInput,
   ConversationMessage,
 } from '../agents/agent.types.js';
-import type { Caller } from '../core/auth/caller.js';
+import type { Caller } from '../core/identity/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { DatabaseModule } from '../core/database/database.module.js';
 import { EVENT_BUS, type BusMessage, type EventBus } from '../core/events/event-bus.js';

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AgentFailedException } from '../agents/agent.exception.js';
 import { AgentRegistry } from '../agents/agent.registry.js';
-import { ADMIN_SCOPE, type Caller } from '../core/auth/caller.js';
+import { ADMIN_SCOPE, type Caller } from '../core/identity/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import type { RecordedToolCall, RecordedToolResult } from '../tools/tool-run-recorder.js';
 import { EventPageReader } from './event-page.reader.js';

@@ -3,7 +3,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '../agents/agents.module.js';
 import { EventsModule } from '../core/events/events.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
-import { TOOL_RUN_RECORDER } from '../tools/tool-run-recorder.js';
 import { EventPageReader } from './event-page.reader.js';
 import { EventStore } from './event-store.js';
 import { SessionEventsPublisher } from './session-events.publisher.js';
@@ -25,8 +24,9 @@ import { SessionStreamSequencer } from './session-stream.sequencer.js';
 import { SESSION_ENTITIES } from './session.entities.js';
 
 /**
- * Sessions: the event store, the service and the `session.*` methods. Global so that the tools
- * module finds TOOL_RUN_RECORDER and records `tools.execute { sessionKey }` in sessions.
+ * Sessions: the event store, the service and the `session.*` methods. Its recorder plugs into
+ * the tools module's ToolRunRecording, so `tools.execute { sessionKey }` records in sessions.
+ * Global so that extension modules reach SessionService without importing this module.
  */
 @Global()
 @Module({
@@ -50,8 +50,7 @@ import { SESSION_ENTITIES } from './session.entities.js';
     SessionService,
     SessionRpc,
     SessionToolRunRecorder,
-    { provide: TOOL_RUN_RECORDER, useExisting: SessionToolRunRecorder },
   ],
-  exports: [SessionService, TOOL_RUN_RECORDER],
+  exports: [SessionService],
 })
 export class SessionsModule {}

@@ -12,6 +12,7 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
+import { describeViolations, violationsFromClassValidator } from '../core/validation/violation.js';
 import { ConfigValidationError } from '../core/config/config-validation.error.js';
 import { parseDuration } from '../core/config/duration.js';
 import { isPrototypeKey } from '../core/config/prototype-key.js';
@@ -121,13 +122,8 @@ function prototypeKeyPaths(entry: Record<string, unknown>, prefix: string): stri
 }
 
 function describe(errors: ValidationError[], prefix: string): string[] {
-  return errors.flatMap((error) => {
-    const messages = Object.values(error.constraints ?? {}).map((m) =>
-      m.startsWith(`${error.property} `) ? m.slice(error.property.length + 1) : m,
-    );
-    // Values of env and headers may be secrets: never echoed.
-    const secret = error.property === 'env' || error.property === 'headers';
-    const got = secret ? '' : `, got ${JSON.stringify(error.value) ?? 'nothing'}`;
-    return messages.length ? [`${prefix}.${error.property}: ${messages.join('; ')}${got}`] : [];
+  // Values of env and headers may be secrets: never echoed.
+  return describeViolations(violationsFromClassValidator(errors, prefix), {
+    showValue: (path) => !/\.(env|headers)$/.test(path),
   });
 }

@@ -1,4 +1,4 @@
-import type { Caller } from '../core/auth/caller.js';
+import type { Caller } from '../core/identity/caller.js';
 import type { ToolResult } from './tool.types.js';
 
 /** A tool call as recorded in a session (`tool.call` event). */
@@ -32,5 +32,3 @@ export interface ToolRunRecorder {
   ): Promise<AbortSignal | void>;
   finish(caller: Caller | undefined, sessionKey: string, result: RecordedToolResult): Promise<void>;
 }
-
-export const TOOL_RUN_RECORDER = Symbol('openclaw:tool-run-recorder');

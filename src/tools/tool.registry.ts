@@ -1,11 +1,12 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { performance } from 'node:perf_hooks';
-import type { Caller } from '../core/auth/caller.js';
+import type { Caller } from '../core/identity/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
+import { violationsFromAjv } from '../core/validation/violation.js';
 import { ClockNowTool } from './clock-now.tool.js';
 import { EchoTool } from './echo.tool.js';
 import { GatewayTool } from './tool.decorator.js';
@@ -13,7 +14,6 @@ import {
   ToolFailedException,
   ToolInvalidArgumentsException,
   ToolNotFoundException,
-  type ToolArgumentViolation,
 } from './tool.exception.js';
 import type { JsonSchema, Tool, ToolDescriptor, ToolOutput, ToolResult } from './tool.types.js';
 
@@ -52,6 +52,7 @@ const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 export class ToolRegistry implements OnModuleInit {
   private readonly logger = new Logger(ToolRegistry.name);
   private readonly tools = new Map<string, RegisteredTool>();
+  private readonly changeListeners = new Set<() => void>();
   // No coercion, no defaults, no removal: the tool gets exactly what the caller sent.
   private readonly ajv = addFormats(
     new Ajv({
@@ -101,6 +102,7 @@ export class ToolRegistry implements OnModuleInit {
         ? this.compile(tool.name, 'outputSchema', tool.outputSchema)
         : undefined,
     });
+    this.changed();
   }
 
   /** Removes a tool (an MCP server that went away); false when there was none. */
@@ -109,7 +111,18 @@ export class ToolRegistry implements OnModuleInit {
     if (!entry) return false;
     this.ajv.removeSchema(entry.validateInput.schema);
     if (entry.validateOutput) this.ajv.removeSchema(entry.validateOutput.schema);
-    return this.tools.delete(name);
+    this.tools.delete(name);
+    this.changed();
+    return true;
+  }
+
+  /**
+   * Calls `listener` after every register and unregister (MCP clients are told their tool list
+   * changed); returns the unsubscribe function. Listeners must not throw; one that does is logged.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   has(name: string): boolean {
@@ -164,6 +177,16 @@ export class ToolRegistry implements OnModuleInit {
     return { ...result, durationMs: Math.round((performance.now() - started) * 100) / 100 };
   }
 
+  private changed(): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.warn(`Tool list listener threw: ${describeError(error)}`);
+      }
+    }
+  }
+
   private entry(name: string): RegisteredTool {
     const entry = this.tools.get(name);
     if (!entry) throw new ToolNotFoundException(name);
@@ -203,7 +226,7 @@ export class ToolRegistry implements OnModuleInit {
     if (!entry.validateInput(value)) {
       throw new ToolInvalidArgumentsException(
         entry.tool.name,
-        toViolations(entry.validateInput.errors ?? []),
+        violationsFromAjv(entry.validateInput.errors ?? []),
       );
     }
     return value as Record<string, unknown>;
@@ -324,24 +347,6 @@ function isTool(value: unknown): value is Tool {
     typeof tool.inputSchema === 'object' &&
     typeof tool.execute === 'function'
   );
-}
-
-/** ajv's JSON-pointer paths as the dotted paths -32602 uses elsewhere, pointing at the culprit. */
-function toViolations(errors: ErrorObject[]): ToolArgumentViolation[] {
-  return errors.map((error) => {
-    const segments = error.instancePath
-      .split('/')
-      .slice(1)
-      .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const params = error.params as Record<string, unknown>;
-    if (error.keyword === 'required') segments.push(String(params.missingProperty));
-    if (error.keyword === 'additionalProperties') segments.push(String(params.additionalProperty));
-    const message =
-      error.keyword === 'additionalProperties'
-        ? 'property should not exist'
-        : (error.message ?? 'is invalid');
-    return { path: segments.join('.'), message };
-  });
 }
 
 /** Bytes of a value as JSON text: what it would take in a session's log. */

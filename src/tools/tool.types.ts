@@ -1,4 +1,4 @@
-import type { Caller } from '../core/auth/caller.js';
+import type { Caller } from '../core/identity/caller.js';
 
 /** A JSON Schema document (draft-07 keywords; `$schema` is ignored). */
 export type JsonSchema = Record<string, unknown>;
@@ -59,6 +59,18 @@ export interface ToolDescriptor {
   annotations?: ToolAnnotations;
   /** `builtin`, `mcp:<server>` or `provider`. */
   source: string;
+}
+
+/** `tools.list` params (the params class implements it; the client library sends it). */
+export interface ToolsListInput {
+  agentId?: string;
+}
+
+/** `tools.execute` params. */
+export interface ToolsExecuteInput {
+  name: string;
+  arguments?: Record<string, unknown>;
+  sessionKey?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import type { ToolsExecuteInput } from './tool.types.js';
 
-export class ToolsExecuteParams {
+export class ToolsExecuteParams implements ToolsExecuteInput {
   @IsString()
   @MinLength(1)
   @MaxLength(128)

@@ -1,5 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AgentRegistry } from '../agents/agent.registry.js';
@@ -9,7 +8,8 @@ import { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
 import { RpcMethod } from '../core/rpc/rpc-method.decorator.js';
 import { SessionRecordingUnavailableException } from './tool.exception.js';
 import { ToolRegistry } from './tool.registry.js';
-import { TOOL_RUN_RECORDER, type ToolRunRecorder } from './tool-run-recorder.js';
+import type { ToolRunRecorder } from './tool-run-recorder.js';
+import { ToolRunRecording } from './tool-run.recording.js';
 import type { ToolDescriptor, ToolResult } from './tool.types.js';
 import { ToolsExecuteParams } from './tools-execute.params.js';
 import { ToolsListParams } from './tools-list.params.js';
@@ -39,23 +39,15 @@ const TOOL_RESULT_SCHEMA = {
 };
 
 @Injectable()
-export class ToolsRpc implements OnModuleInit {
-  private recorder?: ToolRunRecorder;
-
+export class ToolsRpc {
   constructor(
     private readonly tools: ToolRegistry,
     private readonly agents: AgentRegistry,
-    private readonly moduleRef: ModuleRef,
+    private readonly recording: ToolRunRecording,
   ) {}
 
-  // The recorder is optional and lives in the sessions module, which imports this one: an
-  // injected dependency would need a global module or a cycle, so it is looked up app-wide.
-  onModuleInit(): void {
-    try {
-      this.recorder = this.moduleRef.get<ToolRunRecorder>(TOOL_RUN_RECORDER, { strict: false });
-    } catch {
-      this.recorder = undefined;
-    }
+  private get recorder(): ToolRunRecorder | undefined {
+    return this.recording.recorder;
   }
 
   @RpcMethod('tools.list', {

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Caller } from '../../src/core/auth/caller.js';
+import type { Caller } from '../../src/core/identity/caller.js';
 import type { GatewayConfigInput } from '../../src/core/config/config.loader.js';
 import { RateLimitStatsService } from '../../src/core/rate-limit/rate-limit-stats.service.js';
 import { WsConnectionLimiter } from '../../src/core/rate-limit/ws-connection.limiter.js';

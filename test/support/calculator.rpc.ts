@@ -1,6 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import { IsArray, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
-import { Public } from '../../src/core/auth/public.decorator.js';
+import { Public } from '../../src/core/identity/public.decorator.js';
 import { RpcMethod } from '../../src/core/rpc/rpc-method.decorator.js';
 import type { RpcCallContext } from '../../src/core/rpc/rpc-call-context.js';
 

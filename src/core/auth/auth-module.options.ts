@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Caller } from './caller.js';
+import type { Caller } from '../identity/caller.js';
 
 /** What a host application's authenticator sees of a request (HTTP or WebSocket upgrade). */
 export interface HostAuthRequest {

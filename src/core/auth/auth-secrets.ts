@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { dirname, join, resolve } from 'node:path';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { sqlitePath } from '../database/database-url.js';
-import { isLoopbackHost } from './loopback-host.js';
+import { isLoopbackHost } from '../config/loopback-host.js';
 import { TokenLookupHasher } from './token-lookup.hasher.js';
 
 export const JWT_SECRET_FILE = 'jwt-secret';

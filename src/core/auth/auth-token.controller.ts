@@ -1,12 +1,12 @@
 import { Controller, Logger, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayConfig } from '../config/gateway-config.js';
-import { clientIp } from '../rate-limit/client-ip.js';
+import { clientIp } from '../rpc/client-ip.js';
 import { ClientAuthFailures } from './client-auth-failures.js';
 import { ClientSecretHasherBusyError } from './client-secret.hasher.js';
 import { OAuthClientService, type AuthenticatedClient } from './oauth-client.service.js';
 import { OAuthError } from './oauth.error.js';
-import { Public } from './public.decorator.js';
+import { Public } from '../identity/public.decorator.js';
 import { RefreshTokenService } from './refresh-token.service.js';
 import { TokenService } from './token.service.js';
 import { parseScopeString } from './token-scopes.js';

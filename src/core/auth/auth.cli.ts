@@ -3,8 +3,8 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import { parseDuration } from '../config/duration.js';
 import { buildDataSourceOptions } from '../database/database-url.js';
 import { AuthSecrets, resolveJwtSecret } from './auth-secrets.js';
-import { isLoopbackHost } from './loopback-host.js';
-import { ADMIN_SCOPE } from './caller.js';
+import { isLoopbackHost } from '../config/loopback-host.js';
+import { ADMIN_SCOPE } from '../identity/caller.js';
 import { OAuthClientEntity } from './oauth-client.entity.js';
 import {
   OAuthClientService,

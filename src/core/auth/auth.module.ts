@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { GatewayConfig } from '../config/gateway-config.js';
@@ -21,7 +21,10 @@ import { TokenService } from './token.service.js';
  * Authentication for the whole gateway: JwtAuthGuard on every call and route, the WebSocket
  * upgrade check, and the OAuth token endpoint with its clients and refresh tokens.
  * GatewayModule imports it; its options arrive as GatewayModuleOptions.auth.
+ * Global because the WebSocket transport (core/ws, which auth builds on) takes the upgrade
+ * authenticator with @Optional(): it plugs in when this module is imported.
  */
+@Global()
 @Module({
   imports: [RpcModule, TypeOrmModule.forFeature([OAuthClientEntity, RefreshTokenEntity])],
   controllers: [AuthTokenController],
@@ -41,6 +44,6 @@ import { TokenService } from './token.service.js';
     { provide: WS_UPGRADE_AUTHENTICATOR, useExisting: BearerUpgradeAuthenticator },
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [AccessTokenVerifier, TokenService, OAuthClientService],
+  exports: [AccessTokenVerifier, TokenService, OAuthClientService, WS_UPGRADE_AUTHENTICATOR],
 })
 export class AuthModule {}

@@ -2,7 +2,10 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { WsUpgradeAuthenticator, WsUpgradeDecision } from '../ws/ws-upgrade-authenticator.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
-import { AUTH_FAILURE_LIMITER, type AuthFailureLimiter } from './auth-failure-limiter.js';
+import {
+  AUTH_FAILURE_LIMITER,
+  type AuthFailureLimiter,
+} from '../rate-limit/auth-failure-limiter.js';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth-module.options.js';
 import { bearerFromUpgrade } from './bearer-token.js';
 import { bearerChallenge, InvalidTokenError } from './invalid-token.error.js';

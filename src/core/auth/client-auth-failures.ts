@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { ipKey } from '../rate-limit/client-ip.js';
+import { ipKey } from '../rpc/client-ip.js';
 import {
   RATE_LIMIT_STORE,
   RateLimitStoreUnavailableError,

@@ -7,26 +7,29 @@ import {
   Optional,
   Logger,
   UnauthorizedException,
-  type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayConfig } from '../config/gateway-config.js';
-import { getRpcCallContext, type RpcCallContext } from '../rpc/rpc-call-context.js';
+import { getRpcCallContext, REQUEST_CALLER, type RpcCallContext } from '../rpc/rpc-call-context.js';
+import type { RpcCallCheck, RpcMethodDescriptor, RpcPreparedGuard } from '../rpc/rpc-guard.js';
 import { RpcErrorCode } from '../rpc/rpc-error-code.js';
 import { RpcMethodRegistry } from '../rpc/rpc-method.registry.js';
 import { RpcController } from '../rpc/rpc.controller.js';
 import { RpcException } from '../rpc/rpc.exception.js';
-import { WsCloseCode } from '../ws/ws-rpc-connection.js';
+import { WsCloseCode } from '../ws/ws-close-code.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
-import { AUTH_FAILURE_LIMITER, type AuthFailureLimiter } from './auth-failure-limiter.js';
+import {
+  AUTH_FAILURE_LIMITER,
+  type AuthFailureLimiter,
+} from '../rate-limit/auth-failure-limiter.js';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth-module.options.js';
 import { bearerFromAuthorization } from './bearer-token.js';
-import { hasScope, type Caller } from './caller.js';
+import { hasScope, type Caller } from '../identity/caller.js';
 import { bearerChallenge, InvalidTokenError } from './invalid-token.error.js';
-import { IS_PUBLIC_METADATA } from './public.decorator.js';
-import { ROUTE_SCOPE_METADATA } from './route-scope.decorator.js';
+import { IS_PUBLIC_METADATA } from '../identity/public.decorator.js';
+import { ROUTE_SCOPE_METADATA } from '../identity/route-scope.decorator.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -36,7 +39,7 @@ type Headers = Record<string, string | string[] | undefined>;
  * the only way past it.
  */
 @Injectable()
-export class JwtAuthGuard implements CanActivate {
+export class JwtAuthGuard implements RpcPreparedGuard {
   private readonly logger = new Logger('Auth');
   /** One verification per HTTP request, however many calls its batch holds. */
   private readonly verified = new WeakMap<Headers, Promise<Caller>>();
@@ -52,35 +55,51 @@ export class JwtAuthGuard implements CanActivate {
     private readonly failures?: AuthFailureLimiter,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const call = getRpcCallContext(context);
-    if (call) return this.authorizeCall(call);
+    if (call) {
+      // Reached only through a generic context (a host's own pipeline); the dispatcher's plans
+      // call prepareRpcCheck's check instead.
+      if (this.registry.get(call.method.name)?.isPublic) return true;
+      const checked = this.checkCall(call);
+      return checked ? checked.then(() => true) : true;
+    }
     if (context.getType() === 'http') return this.authorizeHttp(context);
     return this.isPublicRoute(context);
   }
 
-  /** One JSON-RPC call: authenticate, check the method's scope, hand the caller to the handler. */
-  private async authorizeCall(ctx: RpcCallContext): Promise<boolean> {
-    if (this.registry.get(ctx.method.name)?.isPublic) return true;
-    const caller = await this.callerOf(ctx);
+  /** Public methods have nothing to check; the others need a caller with the method's scope. */
+  prepareRpcCheck(method: RpcMethodDescriptor): RpcCallCheck | null {
+    return method.isPublic ? null : (call) => this.checkCall(call);
+  }
+
+  /**
+   * One JSON-RPC call: authenticate, check the method's scope, hand the caller to the handler.
+   * Synchronous when the transport already knows the caller (a WebSocket's upgrade, the HTTP
+   * request's own check), which is every call but those of a host that authenticates calls itself.
+   */
+  private checkCall(call: RpcCallContext): void | Promise<void> {
+    if (call.caller) return this.authorize(call, call.caller);
+    return this.callerOf(call).then((caller) => this.authorize(call, caller));
+  }
+
+  private authorize(call: RpcCallContext, caller: Caller): void {
     if (
       caller.expiresAt !== undefined &&
       caller.expiresAt + this.config.auth.jwt.clockTolerance <= Date.now()
     ) {
       // A WebSocket outlives its token: refuse the call, then close once the reply is out.
-      ctx.connection?.closeAfterReply?.(WsCloseCode.Unauthenticated, 'token expired');
+      call.connection?.closeAfterReply?.(WsCloseCode.Unauthenticated, 'token expired');
       throw new RpcException(RpcErrorCode.Unauthenticated, 'Token expired');
     }
-    const requiredScope = ctx.method.scope;
+    const requiredScope = call.method.scope;
     if (!requiredScope || !hasScope(caller, requiredScope)) {
       throw new RpcException(RpcErrorCode.Forbidden, 'Forbidden', { requiredScope });
     }
-    ctx.caller = caller;
-    return true;
+    call.caller = caller;
   }
 
   private async callerOf(ctx: RpcCallContext): Promise<Caller> {
-    if (ctx.caller) return ctx.caller;
     if (ctx.transport === 'ws') {
       // The upgrade authenticates WebSockets; a connection without a caller got in unchecked.
       throw new RpcException(RpcErrorCode.Unauthenticated, 'Missing bearer token');
@@ -100,13 +119,23 @@ export class JwtAuthGuard implements CanActivate {
    * anything but @Public methods needs a valid token, else 401 and nothing runs. A route marked
    * @RequireScope needs that scope too, else 403.
    */
-  private async authorizeHttp(context: ExecutionContext): Promise<boolean> {
+  private authorizeHttp(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const isPublic =
       context.getClass() === RpcController
         ? this.onlyPublicCalls(request.body)
         : this.isPublicRoute(context);
     if (isPublic) return true;
+    // A token seen before, whose client is known active: no promise (the common case).
+    const cached = this.options.authenticate ? undefined : this.cachedCaller(request.headers);
+    if (cached) return this.admit(context, request, cached);
+    return this.authenticateHttp(context, request);
+  }
+
+  private async authenticateHttp(
+    context: ExecutionContext,
+    request: FastifyRequest,
+  ): Promise<boolean> {
     let caller = await this.hostCaller(request);
     if (!caller) {
       try {
@@ -116,6 +145,11 @@ export class JwtAuthGuard implements CanActivate {
         return this.refuseToken(context, request, err);
       }
     }
+    return this.admit(context, request, caller);
+  }
+
+  /** A route marked @RequireScope needs that scope too, else 403. */
+  private admit(context: ExecutionContext, request: FastifyRequest, caller: Caller): boolean {
     const requiredScope = this.reflector.getAllAndOverride<string | undefined>(
       ROUTE_SCOPE_METADATA,
       [context.getHandler(), context.getClass()],
@@ -123,7 +157,14 @@ export class JwtAuthGuard implements CanActivate {
     if (requiredScope !== undefined && !hasScope(caller, requiredScope)) {
       throw new ForbiddenException({ statusCode: 403, message: 'Forbidden', requiredScope });
     }
+    // Every call of this request starts authenticated: no second look-up per call.
+    (request as FastifyRequest & { [REQUEST_CALLER]?: Caller })[REQUEST_CALLER] = caller;
     return true;
+  }
+
+  private cachedCaller(headers: Headers): Caller | undefined {
+    const credential = bearerFromAuthorization(headers.authorization);
+    return credential.kind === 'token' ? this.verifier.cachedCaller(credential.token) : undefined;
   }
 
   /**

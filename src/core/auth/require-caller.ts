@@ -1,6 +1,6 @@
 import { GatewayErrorCode } from '../errors/gateway-error-code.js';
 import { GatewayException } from '../errors/gateway.exception.js';
-import type { Caller } from './caller.js';
+import type { Caller } from '../identity/caller.js';
 
 /**
  * The caller of a scoped call. JwtAuthGuard always sets it before a handler runs; its absence

@@ -39,6 +39,12 @@ export class RevokedClients {
     return lookup;
   }
 
+  /** True while the client is known to be active (no look-up due); false means "ask isRevoked". */
+  knownActive(clientId: string): boolean {
+    const known = this.statuses.get(clientId);
+    return known !== undefined && !known.revoked && known.until > this.now();
+  }
+
   /** The instance that revoked a client stops its tokens at once. */
   markRevoked(clientId: string): void {
     this.remember(clientId, { revoked: true, until: Infinity });

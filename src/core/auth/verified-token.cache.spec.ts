@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Caller } from './caller.js';
+import type { Caller } from '../identity/caller.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
 const caller = (subject: string): Caller => ({ subject, scopes: new Set(['agents:read']) });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Caller } from './caller.js';
+import type { Caller } from '../identity/caller.js';
 
 interface Entry<V> {
   value: V;

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { describeViolations, violationsFromClassValidator } from '../validation/violation.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isPrototypeKey } from './prototype-key.js';
@@ -45,6 +46,8 @@ export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['OPENCLAW_JWKS_URL', 'auth.jwt.jwksUrl'],
   ['OPENCLAW_ENCRYPTION_KEY', 'auth.encryptionKey'],
   ['OPENCLAW_LOG_LEVEL', 'log.level'],
+  ['OPENCLAW_LOG_ACCESS', 'log.access'],
+  ['OPENCLAW_MCP_PUBLIC_URL', 'mcp.publicUrl'],
   ['OPENCLAW_INSTANCE_ID', 'instanceId'],
 ];
 
@@ -118,21 +121,13 @@ function collectProblems(
   fromEnv: Map<string, string>,
   prefix = '',
 ): string[] {
-  const problems: string[] = [];
-  for (const error of errors) {
-    const path = prefix ? `${prefix}.${error.property}` : error.property;
-    if (error.constraints) {
+  return describeViolations(violationsFromClassValidator(errors, prefix), {
+    label: (path) => {
       const envName = fromEnv.get(path);
-      const where = envName ? `${path} (${envName})` : path;
-      const got = SECRET_PATHS.has(path) ? '' : `, got ${JSON.stringify(error.value) ?? 'nothing'}`;
-      const messages = [...new Set(Object.values(error.constraints))].map((m) =>
-        m.startsWith(`${error.property} `) ? m.slice(error.property.length + 1) : m,
-      );
-      problems.push(`${where}: ${messages.join('; ')}${got}`);
-    }
-    if (error.children?.length) problems.push(...collectProblems(error.children, fromEnv, path));
-  }
-  return problems;
+      return envName ? `${path} (${envName})` : path;
+    },
+    showValue: (path) => !SECRET_PATHS.has(path),
+  });
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   ValidateNested,
   type ValidationArguments,
 } from 'class-validator';
-import { jwksUrlProblem, type JwksSettings } from '../auth/jwks-url.policy.js';
+import { jwksUrlProblem, type JwksSettings } from './jwks-url.policy.js';
 import { parseByteSize, parseDuration } from './duration.js';
 
 // The schema of openclaw.json and OPENCLAW_* after merging. Every leaf has a default, so the
@@ -350,9 +350,50 @@ export class ToolsConfig {
   timeout = 30_000;
 }
 
+/** The MCP front door at /mcp. Sessions live on the instance that opened them. */
+export class McpConfig {
+  /** Open MCP sessions one subject may hold; opening one more closes its least recently used. */
+  @integer()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  maxSessionsPerSubject = 16;
+
+  /** Open MCP sessions on this instance; beyond it, a new session is refused with 503. */
+  @integer()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  maxSessions = 1000;
+
+  /** A session with no request or stream open for this long is closed (its id then gets 404). */
+  @duration()
+  @IsInt(DURATION)
+  @Min(1000, { message: '$property must be at least 1s' })
+  sessionIdleTimeout = 30 * 60_000;
+
+  /**
+   * The gateway's public base URL (`https://gateway.example.com`), named in the OAuth
+   * protected-resource metadata and in 401 challenges. Unset: taken from each request's Host.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, {
+    message: '$property must be an http(s) URL without query or fragment',
+  })
+  publicUrl?: string;
+}
+
 export class LogConfig {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
+
+  /**
+   * Access records, one line per HTTP request at info: `all`, only refused or failed requests
+   * (`errors`, status >= 400), or `off`. Health probes are never recorded.
+   */
+  @IsIn(['all', 'errors', 'off'])
+  access: 'all' | 'errors' | 'off' = 'all';
 }
 
 export class GatewayConfig {
@@ -387,6 +428,10 @@ export class GatewayConfig {
   @ValidateNested()
   @Type(() => ToolsConfig)
   tools: ToolsConfig = new ToolsConfig();
+
+  @ValidateNested()
+  @Type(() => McpConfig)
+  mcp: McpConfig = new McpConfig();
 
   @ValidateNested()
   @Type(() => LogConfig)

@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { METRICS_READ_SCOPE } from '../auth/caller.js';
-import { RequireScope } from '../auth/route-scope.decorator.js';
+import { METRICS_READ_SCOPE } from '../identity/caller.js';
+import { RequireScope } from '../identity/route-scope.decorator.js';
 import { MetricsService } from './metrics.service.js';
 
 /** Prometheus exposition of the gateway's metrics, for admins and monitoring tokens only. */

@@ -1,23 +1,39 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { RpcStatsService } from '../rpc/rpc-stats.service.js';
 import { WsConnectionRegistry } from '../ws/ws-connection.registry.js';
 
 /**
  * Prometheus metrics, read from the counters the gateway keeps anyway: nothing is added to the
  * hot path, values are copied at scrape time. Each app has its own registry (tests boot many).
+ * prom-client and its default collectors start on the first scrape: a gateway nobody scrapes
+ * carries neither the library nor its GC and event-loop observers. Counters of the gateway's own
+ * are whole from the first scrape; the process's GC counters count from it.
  */
 @Injectable()
 export class MetricsService {
-  private readonly registry = new Registry();
+  private registry?: Promise<Registry>;
 
-  constructor(stats: RpcStatsService, connections: WsConnectionRegistry) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'openclaw_' });
+  constructor(
+    private readonly stats: RpcStatsService,
+    private readonly connections: WsConnectionRegistry,
+  ) {}
+
+  async render(): Promise<string> {
+    this.registry ??= this.createRegistry();
+    return (await this.registry).metrics();
+  }
+
+  private async createRegistry(): Promise<Registry> {
+    const { Counter, Gauge, Registry, collectDefaultMetrics } = await import('prom-client');
+    const { stats, connections } = this;
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'openclaw_' });
     new Counter({
       name: 'openclaw_rpc_calls_total',
       help: 'JSON-RPC calls answered, by method and outcome',
       labelNames: ['method', 'outcome'],
-      registers: [this.registry],
+      registers: [registry],
       collect() {
         this.reset();
         for (const [method, { calls: total, failures }] of Object.entries(stats.snapshot())) {
@@ -29,7 +45,7 @@ export class MetricsService {
     new Gauge({
       name: 'openclaw_rpc_calls_in_flight',
       help: 'JSON-RPC calls running now',
-      registers: [this.registry],
+      registers: [registry],
       collect() {
         this.set(stats.callsInFlight);
       },
@@ -37,14 +53,11 @@ export class MetricsService {
     new Gauge({
       name: 'openclaw_ws_connections',
       help: 'Open WebSocket connections',
-      registers: [this.registry],
+      registers: [registry],
       collect() {
         this.set(connections.size);
       },
     });
-  }
-
-  render(): Promise<string> {
-    return this.registry.metrics();
+    return registry;
   }
 }

@@ -1,47 +1,26 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import type { IncomingMessage } from 'node:http';
-import type { Options } from 'pino-http';
-import { GatewayConfig } from '../config/gateway-config.js';
-import { LOGGING_MODULE_OPTIONS, type LoggingModuleOptions } from './logging-module.options.js';
-import { serializeLoggedError } from './error-log.serializer.js';
+import { RootLoggerModule } from './root-logger.module.js';
+import { ROOT_LOGGER, type RootLogger } from './root-logger.js';
 
-/** Structured JSON logs with a correlation id per request; credentials and bodies never logged. */
+/**
+ * Structured JSON logs: Nest's logger is nestjs-pino's over our one pino instance, and HTTP access
+ * records come from a Fastify hook (access-log.ts), so nestjs-pino's per-request middleware
+ * (pino-http through middie, with AsyncLocalStorage) is not mounted. Credentials and bodies are
+ * never logged; the lines that need a correlation id carry it.
+ */
 @Module({
   imports: [
+    RootLoggerModule,
     LoggerModule.forRootAsync({
-      imports: [],
+      imports: [RootLoggerModule],
       providers: [],
-      inject: [GatewayConfig, LOGGING_MODULE_OPTIONS],
-      useFactory: (config: GatewayConfig, options: LoggingModuleOptions) => {
-        const pinoHttp: Options = {
-          level: config.log.level,
-          redact: {
-            paths: [
-              'req.headers.authorization',
-              'req.headers.cookie',
-              'req.headers["sec-websocket-protocol"]',
-              'res.headers["set-cookie"]',
-            ],
-            censor: '[redacted]',
-          },
-          // Only what is needed to follow a request: never the query string or the body.
-          serializers: {
-            req: (req: { id: string; method: string; url: string }) => ({
-              id: req.id,
-              method: req.method,
-              path: req.url.split('?')[0],
-            }),
-            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-            err: serializeLoggedError,
-          },
-          autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
-        };
-        return {
-          pinoHttp: options.destination ? [pinoHttp, options.destination] : pinoHttp,
-        };
-      },
+      inject: [ROOT_LOGGER],
+      // nestjs-pino takes its root logger from the pino-http instance it builds: given ours, it
+      // writes through it. No routes: its middleware is not mounted.
+      useFactory: (root: RootLogger) => ({ pinoHttp: { logger: root.logger }, forRoutes: [] }),
     }),
   ],
+  exports: [RootLoggerModule],
 })
 export class LoggingModule {}

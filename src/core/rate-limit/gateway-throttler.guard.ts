@@ -6,17 +6,19 @@ import {
   ThrottlerException,
   ThrottlerGuard,
   type ThrottlerModuleOptions,
+  type ThrottlerOptions,
   type ThrottlerRequest,
 } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createHash } from 'node:crypto';
 import { GatewayConfig } from '../config/gateway-config.js';
+import { clientIp, ipKey } from '../rpc/client-ip.js';
 import { getRpcCallContext, type RpcCallContext } from '../rpc/rpc-call-context.js';
 import type { RpcConnection } from '../rpc/rpc-connection.js';
-import { WsCloseCode } from '../ws/ws-rpc-connection.js';
-import { clientIp, ipKey } from './client-ip.js';
+import { RpcExecutionContext } from '../rpc/rpc-execution-context.js';
+import type { RpcCallCheck, RpcMethodDescriptor, RpcPreparedGuard } from '../rpc/rpc-guard.js';
+import { WsCloseCode } from '../ws/ws-close-code.js';
 import { RateLimitStatsService } from './rate-limit-stats.service.js';
-import { writeRateLimitHeaders } from './rate-limit.headers.js';
+import { writePolicyHeaders, writeRateLimitHeaders } from './rate-limit.headers.js';
 import {
   CLIENT_THROTTLER,
   DEFAULT_HTTP_ROUTES,
@@ -32,7 +34,16 @@ import {
   type RateLimitStore,
 } from './rate-limit.store.js';
 import { RateLimitedException } from './rate-limited.exception.js';
+import { RpcThrottle } from './rpc-throttle.js';
 import { SESSION_RATE_LIMITED } from './session-rate-limited.decorator.js';
+
+// The metadata keys @Throttle() and @SkipThrottle() write (followed by the throttler's name);
+// @nestjs/throttler does not export them from its root. The guard's spec checks they still match.
+const THROTTLER_LIMIT = 'THROTTLER:LIMIT';
+const THROTTLER_TTL = 'THROTTLER:TTL';
+const THROTTLER_TRACKER = 'THROTTLER:TRACKER';
+const THROTTLER_KEY_GENERATOR = 'THROTTLER:KEY_GENERATOR';
+const THROTTLER_SKIP = 'THROTTLER:SKIP';
 
 /** How long a client is told to wait while the store is unreachable and limits fail closed. */
 const STORE_FAILURE_RETRY_MS = 1000;
@@ -45,31 +56,21 @@ function matchedRoute(context: ExecutionContext): string | undefined {
   return context.switchToHttp().getRequest<FastifyRequest>().routeOptions?.url;
 }
 
-/** Longest params value kept as it is in a store key; longer ones are hashed. */
-const MAX_KEY_PART = 64;
-
-/**
- * The key part for a params value, which is counted before params are validated: an oversize
- * value is hashed, so a 1 MB "sessionKey" costs the store 43 bytes, not a megabyte a window.
- */
-function boundedKey(value: string): string {
-  if (value.length <= MAX_KEY_PART) return value;
-  return `#${createHash('sha256').update(value).digest('base64url')}`;
-}
-
 /**
  * @nestjs/throttler's guard, run on every JSON-RPC call (each batch element, WS frame and
  * notification) rather than once per HTTP request. The `client` limit is keyed by the token's
  * subject, else the client IP; the `session` limit by (subject, sessionKey), for session-limited
  * methods only. Plain HTTP routes are skipped except `httpRoutes` (e.g. /auth/token, per IP and
- * matched route).
+ * matched route). For JSON-RPC methods, what applies (limits, windows, keys, header text) is
+ * worked out once per method at boot; a call then costs its counter hits.
  */
 @Injectable()
-export class GatewayThrottlerGuard extends ThrottlerGuard {
+export class GatewayThrottlerGuard extends ThrottlerGuard implements RpcPreparedGuard {
   private readonly sessionMethods: ReadonlySet<string>;
   private readonly httpRoutes: ReadonlySet<string>;
   private readonly violationsBeforeClose: number;
   private readonly violations = new WeakMap<RpcConnection, { count: number; resetAt: number }>();
+  private readonly store: RateLimitStore;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -80,50 +81,156 @@ export class GatewayThrottlerGuard extends ThrottlerGuard {
     @Inject(RATE_LIMIT_MODULE_OPTIONS) moduleOptions: RateLimitModuleOptions,
   ) {
     super(options, storage, reflector);
+    this.store = storage;
     this.sessionMethods = new Set(moduleOptions.sessionMethods ?? DEFAULT_SESSION_METHODS);
     this.httpRoutes = new Set(moduleOptions.httpRoutes ?? DEFAULT_HTTP_ROUTES);
     this.violationsBeforeClose =
       moduleOptions.wsViolationsBeforeClose ?? DEFAULT_WS_VIOLATIONS_BEFORE_CLOSE;
   }
 
-  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    if (getRpcCallContext(context)) return Promise.resolve(false);
-    if (context.getType() !== 'http') return Promise.resolve(true);
-    const route = matchedRoute(context);
-    return Promise.resolve(route === undefined || !this.httpRoutes.has(route));
+  /** HTTP routes that are not limited per IP pass without a look at the throttlers. */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() === 'http') {
+      const route = matchedRoute(context);
+      if (route === undefined || !this.httpRoutes.has(route)) return Promise.resolve(true);
+    }
+    return super.canActivate(context);
   }
 
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    if (getRpcCallContext(context)) return Promise.resolve(false);
+    return Promise.resolve(context.getType() !== 'http');
+  }
+
+  prepareRpcCheck(method: RpcMethodDescriptor): RpcCallCheck | null {
+    // The throttlers are read in onModuleInit, which may not have run yet; it is idempotent.
+    if (!this.throttlers) void this.onModuleInit();
+    const targets = [method.handler, method.owner];
+    const custom = (key: string, name: string) =>
+      this.reflector.getAllAndOverride<unknown>(key + name, targets) !== undefined;
+    const throttles: RpcThrottle[] = [];
+    for (const throttler of this.throttlers) {
+      const name = throttler.name ?? CLIENT_THROTTLER;
+      if (this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + name, targets)) continue;
+      if (
+        [THROTTLER_TRACKER, THROTTLER_KEY_GENERATOR].some((key) => custom(key, name)) ||
+        this.isDynamic(throttler, name, targets)
+      ) {
+        // A method with a tracker, key generator or computed limit of its own gets the stock
+        // guard's full treatment, with its own execution context per call.
+        return (call) => this.stockCheck(method, call);
+      }
+      const limit = this.override(THROTTLER_LIMIT, name, targets) ?? (throttler.limit as number);
+      const ttl = this.override(THROTTLER_TTL, name, targets) ?? (throttler.ttl as number);
+      if (name === SESSION_THROTTLER) {
+        const param =
+          this.reflector.get<string | undefined>(SESSION_RATE_LIMITED, method.handler) ??
+          (this.sessionMethods.has(method.metadata.name) ? 'sessionKey' : undefined);
+        if (param !== undefined) throttles.push(new RpcThrottle(name, limit, ttl, param));
+      } else if (name === CLIENT_THROTTLER) {
+        throttles.push(new RpcThrottle(name, limit, ttl));
+      }
+    }
+    return throttles.length ? (call) => this.countCall(call, throttles, 0) : null;
+  }
+
+  /** Counts a call against each limit in turn; synchronous with a store that answers at once. */
+  private countCall(
+    call: RpcCallContext,
+    throttles: readonly RpcThrottle[],
+    from: number,
+  ): void | Promise<void> {
+    for (let i = from; i < throttles.length; i++) {
+      const throttle = throttles[i];
+      const key = throttle.keyOf(call);
+      if (key === undefined) continue;
+      if (this.store.hit) {
+        this.apply(call, throttle, this.store.hit(key, throttle.ttl, throttle.limit));
+        continue;
+      }
+      return this.store
+        .increment(key, throttle.ttl, throttle.limit, throttle.ttl, throttle.name)
+        .then(
+          (record) => {
+            this.apply(call, throttle, record);
+            return this.countCall(call, throttles, i + 1);
+          },
+          (err: unknown) => {
+            this.storeFailed(err, throttle.name);
+            return this.countCall(call, throttles, i + 1);
+          },
+        );
+    }
+  }
+
+  private apply(call: RpcCallContext, throttle: RpcThrottle, record: RateLimitRecord): void {
+    const retryAfterMs = Math.max(1, record.timeToExpireMs);
+    if (call.transport === 'http') {
+      writePolicyHeaders(
+        call.responseHeaders,
+        throttle,
+        Math.max(0, throttle.limit - record.totalHits),
+        Math.ceil(retryAfterMs / 1000),
+      );
+    }
+    if (!record.isBlocked) return;
+    this.stats.rejected(throttle.name);
+    if (call.connection) this.countViolation(call.connection, throttle.ttl);
+    throw new RateLimitedException(retryAfterMs, throttle.name);
+  }
+
+  /** An unreachable store: limits fail open or closed, as `rateLimit.onStoreFailure` says. */
+  private storeFailed(err: unknown, name: string): void {
+    if (!(err instanceof RateLimitStoreUnavailableError)) throw err;
+    this.stats.storeFailed();
+    if (this.config.rateLimit.onStoreFailure === 'open') return;
+    this.stats.rejected(name);
+    throw new RateLimitedException(STORE_FAILURE_RETRY_MS, name, 'store_unavailable');
+  }
+
+  private async stockCheck(method: RpcMethodDescriptor, call: RpcCallContext): Promise<void> {
+    await super.canActivate(new RpcExecutionContext(method, call));
+  }
+
+  private override(key: string, name: string, targets: object[]): number | undefined {
+    return this.reflector.getAllAndOverride<number | undefined>(
+      key + name,
+      targets as Array<() => void>,
+    );
+  }
+
+  private isDynamic(throttler: ThrottlerOptions, name: string, targets: object[]): boolean {
+    const values = [
+      throttler.limit,
+      throttler.ttl,
+      this.override(THROTTLER_LIMIT, name, targets),
+      this.override(THROTTLER_TTL, name, targets),
+    ];
+    return values.some((value) => typeof value === 'function');
+  }
+
+  /** The stock guard's path: plain HTTP routes, and JSON-RPC methods with dynamic limits. */
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
     const { context, limit, ttl } = request;
     const name = request.throttler.name ?? CLIENT_THROTTLER;
     const call = getRpcCallContext(context);
-    const tracker = call ? this.rpcTracker(call, name, context) : this.httpTracker(context, name);
+    const tracker = call
+      ? (await request.getTracker(call as never, context)) || undefined
+      : this.httpTracker(context, name);
     if (tracker === undefined) return true;
-
     let record: RateLimitRecord;
     try {
-      record = await (this.storageService as RateLimitStore).increment(
-        `${name}:${tracker}`,
-        ttl,
-        limit,
-        ttl,
-        name,
-      );
+      record = await this.store.increment(`${name}:${tracker}`, ttl, limit, ttl, name);
     } catch (err) {
-      if (!(err instanceof RateLimitStoreUnavailableError)) throw err;
-      this.stats.storeFailed();
-      if (this.config.rateLimit.onStoreFailure === 'open') return true;
-      this.stats.rejected(name);
-      return this.refuse(context, call, name, STORE_FAILURE_RETRY_MS, 'store_unavailable');
+      this.storeFailed(err, name);
+      return true;
     }
-
     const retryAfterMs = Math.max(1, record.timeToExpireMs);
-    const headers =
-      call?.transport === 'http'
+    const headers = call
+      ? call.transport === 'http'
         ? call.responseHeaders
-        : call
-          ? undefined
-          : new Map<string, string>();
+        : undefined
+      : new Map<string, string>();
     if (headers) {
       writeRateLimitHeaders(headers, name, {
         limit,
@@ -134,51 +241,16 @@ export class GatewayThrottlerGuard extends ThrottlerGuard {
       if (!call) this.setReplyHeaders(context, headers);
     }
     if (!record.isBlocked) return true;
-
     this.stats.rejected(name);
-    if (call?.connection) this.countViolation(call.connection, ttl);
-    return this.refuse(context, call, name, retryAfterMs);
-  }
-
-  private refuse(
-    context: ExecutionContext,
-    call: RpcCallContext | undefined,
-    name: string,
-    retryAfterMs: number,
-    reason?: 'store_unavailable',
-  ): never {
-    if (call) throw new RateLimitedException(retryAfterMs, name, reason);
+    if (call) {
+      if (call.connection) this.countViolation(call.connection, ttl);
+      throw new RateLimitedException(retryAfterMs, name);
+    }
     this.setReplyHeaders(
       context,
       new Map([['retry-after', String(Math.ceil(retryAfterMs / 1000))]]),
     );
     throw new ThrottlerException();
-  }
-
-  private rpcTracker(
-    call: RpcCallContext,
-    name: string,
-    context: ExecutionContext,
-  ): string | undefined {
-    if (name === CLIENT_THROTTLER) {
-      return call.caller ? `sub:${call.caller.subject}` : `ip:${ipKey(call.ip)}`;
-    }
-    if (name !== SESSION_THROTTLER) return undefined;
-    const paramKey =
-      this.reflector.get<string | undefined>(SESSION_RATE_LIMITED, context.getHandler()) ??
-      (this.sessionMethods.has(call.method.name) ? 'sessionKey' : undefined);
-    if (paramKey === undefined) return undefined;
-    const params = call.params;
-    const value =
-      typeof params === 'object' && params !== null && !Array.isArray(params)
-        ? (params as Record<string, unknown>)[paramKey]
-        : undefined;
-    // A call without a usable session key fails params validation: nothing to count.
-    if (typeof value !== 'string' || value === '') return undefined;
-    // Counted per (caller, session): another subject's calls with this key (refused -32004 as
-    // if the session did not exist) must not spend its owner's budget.
-    const who = call.caller ? `sub:${call.caller.subject}` : `ip:${ipKey(call.ip)}`;
-    return `${who}:${boundedKey(value)}`;
   }
 
   /** Per client IP and per route: each limited route has a budget of its own. */

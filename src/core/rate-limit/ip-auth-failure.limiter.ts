@@ -3,9 +3,9 @@ import type {
   AuthFailureLimiter,
   AuthFailurePeer,
   AuthFailureVerdict,
-} from '../auth/auth-failure-limiter.js';
+} from './auth-failure-limiter.js';
 import { GatewayConfig } from '../config/gateway-config.js';
-import { clientIp, ipKey } from './client-ip.js';
+import { clientIp, ipKey } from '../rpc/client-ip.js';
 import { RateLimitStatsService } from './rate-limit-stats.service.js';
 import { AUTH_FAILURE_LIMIT } from './rate-limit.options.js';
 import {

@@ -1,8 +1,19 @@
 import { CLIENT_THROTTLER } from './rate-limit.options.js';
 
-interface PolicyState {
+/** The parts of a limit's headers that never change, prepared once (RpcThrottle has them). */
+export interface RateLimitPolicy {
+  name: string;
   limit: number;
   windowSeconds: number;
+  /** `"client";q=60;w=60` */
+  policy: string;
+  limitText: string;
+  /** '' for the client limit, `-<name>` for the others. */
+  suffix: string;
+}
+
+interface PolicyState {
+  policy: RateLimitPolicy;
   remaining: number;
   resetSeconds: number;
 }
@@ -14,11 +25,14 @@ const policies = new WeakMap<Map<string, string>, Map<string, PolicyState>>();
  * `RateLimit-Policy` / `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers) and the common
  * `X-RateLimit-*` ones. In a batch the lowest remaining count wins, whatever order calls finish in.
  */
-export function writeRateLimitHeaders(
+export function writePolicyHeaders(
   headers: Map<string, string>,
-  name: string,
-  state: PolicyState,
+  policy: RateLimitPolicy,
+  remaining: number,
+  resetSeconds: number,
 ): void {
+  const name = policy.name;
+  const state: PolicyState = { policy, remaining, resetSeconds };
   let byName = policies.get(headers);
   if (!byName) {
     byName = new Map();
@@ -28,17 +42,47 @@ export function writeRateLimitHeaders(
   if (previous && previous.remaining < state.remaining) return;
   byName.set(name, state);
 
-  const all = [...byName];
-  headers.set(
-    'ratelimit-policy',
-    all.map(([n, p]) => `"${n}";q=${p.limit};w=${p.windowSeconds}`).join(', '),
+  let policyText = '';
+  let standing = '';
+  for (const [n, p] of byName) {
+    const separator = policyText ? ', ' : '';
+    policyText += separator + p.policy.policy;
+    standing += `${separator}"${n}";r=${p.remaining};t=${p.resetSeconds}`;
+  }
+  headers.set('ratelimit-policy', policyText);
+  headers.set('ratelimit', standing);
+  const suffix = policy.suffix;
+  headers.set(`x-ratelimit-limit${suffix}`, policy.limitText);
+  headers.set(`x-ratelimit-remaining${suffix}`, String(remaining));
+  headers.set(`x-ratelimit-reset${suffix}`, String(resetSeconds));
+}
+
+/** A limit's fixed header parts. */
+export function rateLimitPolicy(
+  name: string,
+  limit: number,
+  windowSeconds: number,
+): RateLimitPolicy {
+  return {
+    name,
+    limit,
+    windowSeconds,
+    policy: `"${name}";q=${limit};w=${windowSeconds}`,
+    limitText: String(limit),
+    suffix: name === CLIENT_THROTTLER ? '' : `-${name}`,
+  };
+}
+
+/** writePolicyHeaders for a limit whose header parts were not prepared (plain HTTP routes). */
+export function writeRateLimitHeaders(
+  headers: Map<string, string>,
+  name: string,
+  state: { limit: number; windowSeconds: number; remaining: number; resetSeconds: number },
+): void {
+  writePolicyHeaders(
+    headers,
+    rateLimitPolicy(name, state.limit, state.windowSeconds),
+    state.remaining,
+    state.resetSeconds,
   );
-  headers.set(
-    'ratelimit',
-    all.map(([n, p]) => `"${n}";r=${p.remaining};t=${p.resetSeconds}`).join(', '),
-  );
-  const suffix = name === CLIENT_THROTTLER ? '' : `-${name}`;
-  headers.set(`x-ratelimit-limit${suffix}`, String(state.limit));
-  headers.set(`x-ratelimit-remaining${suffix}`, String(state.remaining));
-  headers.set(`x-ratelimit-reset${suffix}`, String(state.resetSeconds));
 }

@@ -1,7 +1,7 @@
 import { Global, Module, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
-import { AUTH_FAILURE_LIMITER } from '../auth/auth-failure-limiter.js';
+import { AUTH_FAILURE_LIMITER } from './auth-failure-limiter.js';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { WS_UPGRADE_LIMITER } from '../ws/ws-upgrade-limiter.js';
 import { GatewayThrottlerGuard } from './gateway-throttler.guard.js';
@@ -15,21 +15,24 @@ import {
   type RateLimitModuleOptions,
 } from './rate-limit.options.js';
 import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit.store.js';
-import { PostgresRateLimitStore } from './postgres-rate-limit.store.js';
-import { RedisRateLimitStore } from './redis-rate-limit.store.js';
 import { WsConnectionLimiter } from './ws-connection.limiter.js';
 
 /**
  * Where counters live decides whether limits hold across instances: Redis when `redis.url` is
  * set, else PostgreSQL when the event log is there (any instance may join it), else memory
- * (SQLite serves one instance).
+ * (SQLite serves one instance). A store's client library (ioredis, pg) is imported only when
+ * that store is chosen.
  */
-export function createRateLimitStore(
+export async function createRateLimitStore(
   config: GatewayConfig,
   options: RateLimitModuleOptions,
-): RateLimitStore {
-  if (config.redis.url) return new RedisRateLimitStore({ url: config.redis.url });
+): Promise<RateLimitStore> {
+  if (config.redis.url) {
+    const { RedisRateLimitStore } = await import('./redis-rate-limit.store.js');
+    return new RedisRateLimitStore({ url: config.redis.url });
+  }
   if (/^postgres(ql)?:\/\//.test(config.database.url)) {
+    const { PostgresRateLimitStore } = await import('./postgres-rate-limit.store.js');
     return new PostgresRateLimitStore({ url: config.database.url });
   }
   return new MemoryRateLimitStore({ maxKeys: options.maxKeys });

@@ -33,6 +33,11 @@ export interface RateLimitStore extends ThrottlerStorage {
     blockDuration: number,
     throttlerName: string,
   ): Promise<RateLimitRecord>;
+  /**
+   * The same hit answered at once, by a store that needs no I/O (memory): a call's limits then
+   * cost it no promise.
+   */
+  hit?(key: string, ttl: number, limit: number): RateLimitRecord;
   state(): RateLimitStoreState;
 }
 

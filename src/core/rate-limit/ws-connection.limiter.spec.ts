@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../identity/caller.js';
 import { GatewayConfig, LimitConfig } from '../config/gateway-config.js';
 import { MemoryRateLimitStore } from './memory-rate-limit.store.js';
 import { RateLimitStatsService } from './rate-limit-stats.service.js';

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../identity/caller.js';
 import { GatewayConfig } from '../config/gateway-config.js';
 import type { WsUpgradeAdmission, WsUpgradeLimiter } from '../ws/ws-upgrade-limiter.js';
-import { clientIp, ipKey } from './client-ip.js';
+import { clientIp, ipKey } from '../rpc/client-ip.js';
 import { OpenConnectionCounter } from './open-connection.counter.js';
 import { RateLimitStatsService } from './rate-limit-stats.service.js';
 import {

@@ -9,6 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestCorrelationId } from '../logging/correlation-id.js';
 import { JsonBodyParseError } from './json-body.parser.js';
 import { RpcErrorCode } from './rpc-error-code.js';
+import { rpcCodeForHttpStatus } from './rpc-error.mapper.js';
 
 interface FastifyLikeError {
   statusCode?: number;
@@ -63,14 +64,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       if (isRpc) {
+        // A refusal of the whole request (before any call ran) has no params to blame.
+        const mapped = rpcCodeForHttpStatus(status);
         const code =
-          status === 401
-            ? RpcErrorCode.Unauthenticated
-            : status === 429
-              ? RpcErrorCode.RateLimited
-              : status === 403
-                ? RpcErrorCode.Forbidden
-                : RpcErrorCode.InvalidRequest;
+          mapped === undefined || mapped === RpcErrorCode.InvalidParams
+            ? RpcErrorCode.InvalidRequest
+            : mapped;
         const message = typeof body === 'string' ? body : exception.message;
         this.send(reply, status, { jsonrpc: '2.0', id: null, error: { code, message } });
       } else {

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../identity/caller.js';
 import type { RpcConnection } from './rpc-connection.js';
 import type { RpcMethodMetadata } from './rpc-method.decorator.js';
 
@@ -28,6 +28,12 @@ export interface RpcCallContext {
   /** Headers the guards want on the HTTP response (rate-limit headers, for instance). */
   responseHeaders: Map<string, string>;
 }
+
+/**
+ * Where an HTTP transport finds the caller its authentication guard verified for the request
+ * (set on the Fastify request by the guard), so every call of the body starts authenticated.
+ */
+export const REQUEST_CALLER = Symbol('openclaw:request-caller');
 
 /** The execution-context type of a JSON-RPC call, for guards: `context.getType() === 'rpc'`. */
 export const RPC_CONTEXT_TYPE = 'rpc';

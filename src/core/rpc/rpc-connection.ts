@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../identity/caller.js';
 
 /** A client connection that can receive server notifications (a WebSocket today). */
 export interface RpcConnection {

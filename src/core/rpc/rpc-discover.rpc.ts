@@ -1,5 +1,5 @@
 import { Injectable, SetMetadata } from '@nestjs/common';
-import { Public } from '../auth/public.decorator.js';
+import { Public } from '../identity/public.decorator.js';
 import { OpenRpcService } from './openrpc.service.js';
 import { RpcMethod } from './rpc-method.decorator.js';
 import { CORE_RPC_PROVIDER } from './rpc-method.registry.js';

@@ -1,13 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { GatewayConfig } from '../config/gateway-config.js';
+import type { Caller } from '../identity/caller.js';
 import { callCorrelationId } from '../logging/correlation-id.js';
 import type { JsonRpcId, JsonRpcResponse } from './json-rpc.types.js';
 import type { RpcCallContext, RpcTransport } from './rpc-call-context.js';
 import type { RpcConnection } from './rpc-connection.js';
-import type { Caller } from '../auth/caller.js';
 import { RpcErrorCode } from './rpc-error-code.js';
 import { mapRpcError } from './rpc-error.mapper.js';
-import { RpcMethodRegistry } from './rpc-method.registry.js';
+import type { RpcMethodMetadata } from './rpc-method.decorator.js';
+import { RpcMethodRegistry, type RegisteredRpcMethod } from './rpc-method.registry.js';
 import { RpcStatsService } from './rpc-stats.service.js';
 
 /** Where a payload came from; the same for every call in it. */
@@ -17,7 +18,7 @@ export interface RpcOrigin {
   headers: Record<string, string | string[] | undefined>;
   correlationId: string;
   connection?: RpcConnection;
-  /** Caller already authenticated by the transport (a WebSocket's upgrade), if any. */
+  /** Caller the transport already authenticated (a WebSocket's upgrade, an HTTP request's guard). */
   caller?: Caller;
   signal: AbortSignal;
 }
@@ -50,30 +51,85 @@ function failure(
     : { jsonrpc: '2.0', id, error: { code, message, data } };
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
 /**
- * The one JSON-RPC 2.0 dispatcher both transports feed: envelopes, batches, notifications,
- * per-call guards, params validation and error mapping all live here.
+ * One call's context. A class, so that what few calls read (the correlation id of a call with an
+ * id, the transport's abort signal) is computed on first read rather than for every call.
+ */
+class RpcCall implements RpcCallContext {
+  caller?: Caller;
+  private ownCorrelationId?: string;
+
+  constructor(
+    readonly method: RpcMethodMetadata,
+    readonly params: unknown,
+    readonly isNotification: boolean,
+    private readonly id: JsonRpcId,
+    private readonly origin: RpcOrigin,
+    readonly responseHeaders: Map<string, string>,
+  ) {
+    this.caller = origin.caller;
+  }
+
+  get transport(): RpcTransport {
+    return this.origin.transport;
+  }
+
+  get ip(): string {
+    return this.origin.ip;
+  }
+
+  get headers(): Record<string, string | string[] | undefined> {
+    return this.origin.headers;
+  }
+
+  get connection(): RpcConnection | undefined {
+    return this.origin.connection;
+  }
+
+  get signal(): AbortSignal {
+    return this.origin.signal;
+  }
+
+  get correlationId(): string {
+    return (this.ownCorrelationId ??= this.isNotification
+      ? this.origin.correlationId
+      : callCorrelationId(this.origin.correlationId, this.id));
+  }
+}
+
+/**
+ * The one JSON-RPC 2.0 dispatcher both transports feed: envelopes, batches and notifications
+ * here; each call runs its method's compiled plan (guards, params, handler) and anything thrown
+ * becomes a JSON-RPC error in mapRpcError.
  */
 @Injectable()
 export class RpcDispatcher {
   private readonly logger = new Logger('Rpc');
+  private readonly traceCalls: boolean;
 
   constructor(
     private readonly registry: RpcMethodRegistry,
     private readonly stats: RpcStatsService,
     private readonly config: GatewayConfig,
-  ) {}
+  ) {
+    // A debug line per call is formatted only when it will be written.
+    this.traceCalls = config.log.level === 'debug' || config.log.level === 'trace';
+  }
 
   /** Parses a raw frame or body; malformed JSON is answered with -32700. */
-  async dispatchText(text: string, origin: RpcOrigin): Promise<DispatchResult> {
+  dispatchText(text: string, origin: RpcOrigin): Promise<DispatchResult> {
     let payload: unknown;
     try {
       payload = JSON.parse(text);
     } catch {
-      return {
+      return Promise.resolve({
         response: failure(null, PARSE_ERROR.code, PARSE_ERROR.message),
         responseHeaders: new Map(),
-      };
+      });
     }
     return this.dispatch(payload, origin);
   }
@@ -81,7 +137,8 @@ export class RpcDispatcher {
   async dispatch(payload: unknown, origin: RpcOrigin): Promise<DispatchResult> {
     const responseHeaders = new Map<string, string>();
     if (!Array.isArray(payload)) {
-      return { response: await this.call(payload, origin, responseHeaders), responseHeaders };
+      const reply = this.call(payload, origin, responseHeaders);
+      return { response: isThenable(reply) ? await reply : reply, responseHeaders };
     }
     if (payload.length === 0) {
       return {
@@ -102,17 +159,18 @@ export class RpcDispatcher {
       };
     }
     const replies = await Promise.all(
-      payload.map((element) => this.call(element, origin, responseHeaders)),
+      payload.map(async (element) => this.call(element, origin, responseHeaders)),
     );
     const answered = replies.filter((reply): reply is JsonRpcResponse => reply !== undefined);
     return { response: answered.length ? answered : undefined, responseHeaders };
   }
 
-  private async call(
+  /** One call: its reply, synchronously when nothing in its plan waited. */
+  private call(
     request: unknown,
     origin: RpcOrigin,
     responseHeaders: Map<string, string>,
-  ): Promise<JsonRpcResponse | undefined> {
+  ): JsonRpcResponse | undefined | Promise<JsonRpcResponse | undefined> {
     if (typeof request !== 'object' || request === null || Array.isArray(request)) {
       return failure(null, RpcErrorCode.InvalidRequest, 'Invalid Request', {
         reason: 'not an object',
@@ -134,50 +192,67 @@ export class RpcDispatcher {
               : undefined;
     if (reason) return failure(id, RpcErrorCode.InvalidRequest, 'Invalid Request', { reason });
 
-    const name = envelope.method as string;
-    const isNotification = !hasId;
-    const method = this.registry.get(name);
+    const method = this.registry.get(envelope.method as string);
     if (!method) {
-      return isNotification
-        ? undefined
-        : failure(id, RpcErrorCode.MethodNotFound, 'Method not found');
+      return hasId ? failure(id, RpcErrorCode.MethodNotFound, 'Method not found') : undefined;
     }
-
-    const correlationId = hasId
-      ? callCorrelationId(origin.correlationId, id)
-      : origin.correlationId;
-    const ctx: RpcCallContext = {
-      method: method.metadata,
-      params: envelope.params,
-      transport: origin.transport,
-      caller: origin.caller,
-      ip: origin.ip,
-      headers: origin.headers,
-      correlationId,
-      connection: origin.connection,
-      isNotification,
-      // Read lazily: creating an AbortSignal costs more than most calls, and few calls look.
-      get signal() {
-        return origin.signal;
-      },
-      responseHeaders,
-    };
-    const startedAt = performance.now();
+    const call = new RpcCall(method.metadata, envelope.params, !hasId, id, origin, responseHeaders);
+    const startedAt = this.traceCalls ? performance.now() : 0;
     this.stats.started();
+    let outcome: unknown;
     try {
-      const result = await method.invoke(ctx);
-      this.stats.finished(name, false);
-      this.logger.debug({ method: name, correlationId, ms: performance.now() - startedAt }, 'call');
-      return isNotification ? undefined : { jsonrpc: '2.0', id, result: result ?? null };
+      outcome = method.run(call);
     } catch (thrown) {
-      this.stats.finished(name, true);
-      const { error, unexpected } = mapRpcError(thrown, correlationId);
-      if (unexpected) {
-        this.logger.error({ method: name, correlationId, err: thrown }, 'call failed unexpectedly');
-      } else {
-        this.logger.debug({ method: name, correlationId, code: error.code }, 'call refused');
-      }
-      return isNotification ? undefined : { jsonrpc: '2.0', id, error };
+      return this.failed(method, call, id, thrown);
     }
+    if (!isThenable(outcome)) return this.succeeded(method, call, id, outcome, startedAt);
+    return Promise.resolve(outcome).then(
+      (result) => this.succeeded(method, call, id, result, startedAt),
+      (thrown: unknown) => this.failed(method, call, id, thrown),
+    );
+  }
+
+  private succeeded(
+    method: RegisteredRpcMethod,
+    call: RpcCall,
+    id: JsonRpcId,
+    result: unknown,
+    startedAt: number,
+  ): JsonRpcResponse | undefined {
+    this.stats.finished(method.metadata.name, false);
+    if (this.traceCalls) {
+      this.logger.debug(
+        {
+          method: method.metadata.name,
+          correlationId: call.correlationId,
+          ms: performance.now() - startedAt,
+        },
+        'call',
+      );
+    }
+    return call.isNotification ? undefined : { jsonrpc: '2.0', id, result: result ?? null };
+  }
+
+  private failed(
+    method: RegisteredRpcMethod,
+    call: RpcCall,
+    id: JsonRpcId,
+    thrown: unknown,
+  ): JsonRpcResponse | undefined {
+    const name = method.metadata.name;
+    this.stats.finished(name, true);
+    const { error, unexpected } = mapRpcError(thrown, call.correlationId);
+    if (unexpected) {
+      this.logger.error(
+        { method: name, correlationId: call.correlationId, err: thrown },
+        'call failed unexpectedly',
+      );
+    } else if (this.traceCalls) {
+      this.logger.debug(
+        { method: name, correlationId: call.correlationId, code: error.code },
+        'call refused',
+      );
+    }
+    return call.isNotification ? undefined : { jsonrpc: '2.0', id, error };
   }
 }

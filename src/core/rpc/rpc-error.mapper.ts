@@ -30,7 +30,11 @@ function fromDomainCode(code: GatewayErrorCode): RpcErrorCode {
   }
 }
 
-function fromHttpStatus(status: HttpStatus): RpcErrorCode | undefined {
+/**
+ * The JSON-RPC code for an HTTP refusal (a guard's, or Fastify's before any handler ran); the
+ * HTTP exception filter uses it too, so /rpc answers the same code whichever layer refused.
+ */
+export function rpcCodeForHttpStatus(status: HttpStatus): RpcErrorCode | undefined {
   switch (status) {
     case HttpStatus.UNAUTHORIZED:
       return RpcErrorCode.Unauthenticated;
@@ -72,7 +76,7 @@ export function mapRpcError(thrown: unknown, correlationId: string): MappedError
   if (thrown instanceof HttpException) {
     // Guards from Nest and its ecosystem throw HTTP exceptions (ForbiddenException when a guard
     // returns false, ThrottlerException for limits).
-    const code = fromHttpStatus(thrown.getStatus());
+    const code = rpcCodeForHttpStatus(thrown.getStatus());
     if (code !== undefined) {
       const message = code === RpcErrorCode.Forbidden ? 'Forbidden' : thrown.message;
       return { error: { code, message }, unexpected: false };

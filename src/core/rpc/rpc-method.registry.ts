@@ -1,15 +1,21 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, ExternalContextCreator, MetadataScanner, Reflector } from '@nestjs/core';
-import { IS_PUBLIC_METADATA } from '../auth/public.decorator.js';
-import { RPC_CONTEXT_TYPE, type RpcCallContext } from './rpc-call-context.js';
+import { Injectable, Logger, type OnModuleInit, type Type } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { IS_PUBLIC_METADATA } from '../identity/public.decorator.js';
+import type { RpcCallContext } from './rpc-call-context.js';
 import { RPC_METHOD_METADATA, type RpcMethodMetadata } from './rpc-method.decorator.js';
-import { validateParams } from './rpc-params.validator.js';
+import { runPlan, type RpcMethodPlan } from './rpc-method.plan.js';
+import { RpcPipelineCompiler } from './rpc-pipeline.compiler.js';
 
 export interface RegisteredRpcMethod {
   readonly metadata: RpcMethodMetadata;
   readonly isPublic: boolean;
-  /** Runs the global and the method's guards, validates params, then calls the handler. */
-  invoke(ctx: RpcCallContext): Promise<unknown>;
+  readonly plan: RpcMethodPlan;
+  /**
+   * Runs the method's guards, validates params, then calls the handler: synchronously as far as
+   * nothing waits (the result may be a value or a promise; a refusal may be thrown).
+   */
+  run(call: RpcCallContext): unknown;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -19,8 +25,8 @@ const RESERVED_PREFIX = 'rpc.';
 export const CORE_RPC_PROVIDER = 'openclaw:core-rpc-provider';
 
 /**
- * The method table: discovered at boot from every module's providers, it is the single source
- * for the dispatcher and for rpc.discover.
+ * The method table: discovered at boot from every module's providers and compiled, method by
+ * method, into call plans. The single source for the dispatcher and for rpc.discover.
  */
 @Injectable()
 export class RpcMethodRegistry implements OnModuleInit {
@@ -31,7 +37,7 @@ export class RpcMethodRegistry implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
-    private readonly contextCreator: ExternalContextCreator,
+    readonly compiler: RpcPipelineCompiler,
   ) {}
 
   onModuleInit(): void {
@@ -45,7 +51,7 @@ export class RpcMethodRegistry implements OnModuleInit {
           RPC_METHOD_METADATA,
           handler,
         );
-        if (metadata) this.register(instance, methodName, handler, metadata);
+        if (metadata) this.register(wrapper, instance, methodName, handler, metadata);
       }
     }
     this.logger.log(`${this.methods.size} JSON-RPC methods registered`);
@@ -62,59 +68,39 @@ export class RpcMethodRegistry implements OnModuleInit {
   }
 
   private register(
+    wrapper: InstanceWrapper,
     instance: object,
     methodName: string,
     handler: Handler,
     metadata: RpcMethodMetadata,
   ): void {
-    const owner = instance.constructor.name;
+    const owner = instance.constructor as Type;
+    const where = `${owner.name}.${methodName}`;
     if (this.methods.has(metadata.name)) {
-      throw new Error(`Duplicate JSON-RPC method "${metadata.name}" (in ${owner}.${methodName})`);
+      throw new Error(`Duplicate JSON-RPC method "${metadata.name}" (in ${where})`);
     }
-    const isCore = Reflect.getMetadata(CORE_RPC_PROVIDER, instance.constructor) === true;
+    const isCore = Reflect.getMetadata(CORE_RPC_PROVIDER, owner) === true;
     if (metadata.name.startsWith(RESERVED_PREFIX) && !isCore) {
       throw new Error(
-        `JSON-RPC method "${metadata.name}" (in ${owner}.${methodName}) uses the reserved "rpc." prefix`,
+        `JSON-RPC method "${metadata.name}" (in ${where}) uses the reserved "rpc." prefix`,
       );
     }
     const isPublic =
       this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_METADATA, [
         handler,
-        instance.constructor,
+        owner,
       ]) === true;
     if (!isPublic && !metadata.scope) {
       throw new Error(
-        `JSON-RPC method "${metadata.name}" (in ${owner}.${methodName}) declares no scope and is not @Public()`,
+        `JSON-RPC method "${metadata.name}" (in ${where}) declares no scope and is not @Public()`,
       );
     }
-
-    // Guards must run before params are validated, so validation lives in a wrapper that carries
-    // the handler's metadata: guards and Reflector see the decorated method through it.
-    const validated = function (this: object, _raw: unknown, ctx: RpcCallContext): unknown {
-      const params = validateParams(metadata.params, ctx.params);
-      return handler.call(this, params, ctx);
-    };
-    for (const key of Reflect.getMetadataKeys(handler) as unknown[]) {
-      Reflect.defineMetadata(key, Reflect.getMetadata(key, handler), validated);
-    }
-    Object.defineProperty(validated, 'name', { value: methodName });
-
-    const guarded = this.contextCreator.create(
-      instance,
-      validated as Handler,
-      methodName,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      { guards: true, interceptors: false, filters: false },
-      RPC_CONTEXT_TYPE,
-    );
-    // Guards see (params, ctx): context.getArgByIndex(1) is the RpcCallContext.
+    const plan = this.compiler.compile(wrapper, { metadata, isPublic, owner, handler }, instance);
     this.methods.set(metadata.name, {
       metadata,
       isPublic,
-      invoke: (ctx) => guarded(ctx.params, ctx) as Promise<unknown>,
+      plan,
+      run: (call) => runPlan(plan, call),
     });
   }
 }

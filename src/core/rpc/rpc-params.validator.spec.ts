@@ -1,7 +1,8 @@
-import { IsObject, IsOptional, IsString } from 'class-validator';
+import { IsInt, IsObject, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 import { RpcErrorCode } from './rpc-error-code.js';
-import { MAX_PARAMS_DEPTH, validateParams } from './rpc-params.validator.js';
+import { RpcParamsSchemas } from './rpc-params.schemas.js';
+import { MAX_PARAMS_DEPTH, RpcParamsCompiler } from './rpc-params.validator.js';
 import { RpcException } from './rpc.exception.js';
 
 class NoteParams {
@@ -11,6 +12,44 @@ class NoteParams {
   @IsOptional()
   @IsObject()
   extra?: Record<string, unknown>;
+}
+
+class PageParams {
+  @IsString()
+  key!: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number = 20;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateBy({
+    name: 'maxJsonLength',
+    constraints: [16],
+    validator: { validate: (value: unknown) => JSON.stringify(value).length <= 16 },
+  })
+  meta?: Record<string, unknown>;
+}
+
+/** A host's own validator, which JSON Schema cannot say: class-validator checks this class. */
+class EvenParams {
+  @ValidateBy({
+    name: 'isEven',
+    validator: {
+      validate: (value: unknown) => typeof value === 'number' && value % 2 === 0,
+      defaultMessage: () => '$property must be even',
+    },
+  })
+  n!: number;
+}
+
+const compiler = new RpcParamsCompiler(new RpcParamsSchemas());
+
+function validateParams(paramsClass: (new () => object) | undefined, raw: unknown): object {
+  return compiler.compile(paramsClass)(raw);
 }
 
 /** `{ a: { a: … } }` with `levels` objects in all. */
@@ -81,7 +120,50 @@ describe('validateParams', () => {
 
   it('still takes ordinary nested params', () => {
     const params = validateParams(NoteParams, { title: 't', extra: { a: [1, { b: 'c' }] } });
-    expect(params).toBeInstanceOf(NoteParams);
     expect(params).toEqual({ title: 't', extra: { a: [1, { b: 'c' }] } });
+  });
+
+  it('fills in the class defaults and refuses unknown properties, naming each', () => {
+    expect(validateParams(PageParams, { key: 'k' })).toEqual({ key: 'k', limit: 20 });
+    expect(refusal({ key: 'k', limit: 0, extra: 1, other: 2 }, PageParams).data).toEqual({
+      violations: expect.arrayContaining([
+        { path: 'limit', message: 'must be >= 1' },
+        { path: 'extra', message: 'property should not exist' },
+        { path: 'other', message: 'property should not exist' },
+      ]) as unknown,
+    });
+    expect(refusal({}, PageParams).data).toEqual({
+      violations: [{ path: 'key', message: "must have required property 'key'" }],
+    });
+  });
+
+  it('checks @MaxJsonLength through the schema keyword it publishes', () => {
+    expect(validateParams(PageParams, { key: 'k', meta: { a: 1 } })).toMatchObject({
+      meta: { a: 1 },
+    });
+    expect(refusal({ key: 'k', meta: { a: 'x'.repeat(20) } }, PageParams).data).toEqual({
+      violations: [{ path: 'meta', message: 'must be at most 16 characters as JSON' }],
+    });
+  });
+
+  it('refuses positional params and accepts no params for a method without a class', () => {
+    expect(refusal(['a'], PageParams).data).toEqual({
+      violations: [
+        { path: '', message: 'params must be an object (this server takes params by name)' },
+      ],
+    });
+    expect(validateParams(undefined, undefined)).toEqual({});
+    expect(refusal({ x: 1 }).data).toEqual({
+      violations: [{ path: 'x', message: 'property should not exist' }],
+    });
+  });
+
+  it('falls back to class-validator for a constraint JSON Schema cannot say', () => {
+    expect(new RpcParamsSchemas().isExpressible(EvenParams)).toBe(false);
+    expect(new RpcParamsSchemas().isExpressible(PageParams)).toBe(true);
+    expect(validateParams(EvenParams, { n: 4 })).toBeInstanceOf(EvenParams);
+    expect(refusal({ n: 3 }, EvenParams).data).toEqual({
+      violations: [{ path: 'n', message: 'must be even' }],
+    });
   });
 });

@@ -1,22 +1,39 @@
+import { Ajv, type ValidateFunction } from 'ajv';
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { validateSync } from 'class-validator';
 import { isPrototypeKey } from '../config/prototype-key.js';
+import {
+  publicViolations,
+  violationsFromAjv,
+  violationsFromClassValidator,
+  type Violation,
+} from '../validation/violation.js';
 import { RpcErrorCode } from './rpc-error-code.js';
+import {
+  MAX_JSON_LENGTH_KEYWORD,
+  SCHEMA_REF_PREFIX,
+  type JsonSchema,
+  type RpcParamsSchemas,
+} from './rpc-params.schemas.js';
 import { RpcException } from './rpc.exception.js';
 
-export interface ParamViolation {
-  path: string;
-  message: string;
-}
-
-/** Deepest nesting accepted in params: class-transformer recurses, so depth must be bounded first. */
+/** Deepest nesting accepted in params: validators recurse, so depth must be bounded first. */
 export const MAX_PARAMS_DEPTH = 32;
+
+/** Turns a call's raw params into what its handler receives, or throws -32602. */
+export type ParamsValidator = (raw: unknown) => object;
+
+function invalid(violations: Violation[]): RpcException {
+  return new RpcException(RpcErrorCode.InvalidParams, 'Invalid params', {
+    violations: publicViolations(violations),
+  });
+}
 
 /**
  * Refuses params nested deeper than MAX_PARAMS_DEPTH or holding a prototype name as a key, before
  * anything recursive runs. Iterative, so a 10,000-deep document cannot overflow the stack here.
  */
-function checkShape(raw: object): ParamViolation | undefined {
+function checkShape(raw: object): Violation | undefined {
   const stack: Array<{ value: object; depth: number; root: string }> = [
     { value: raw, depth: 1, root: '' },
   ];
@@ -45,52 +62,117 @@ function checkShape(raw: object): ParamViolation | undefined {
   return undefined;
 }
 
-function flatten(errors: ValidationError[], prefix = ''): ParamViolation[] {
-  return errors.flatMap((error) => {
-    const path = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ path, message }));
-    return [...own, ...flatten(error.children ?? [], path)];
-  });
+/**
+ * Params go by name: an absent or empty-array params is `{}`, any other non-object is refused;
+ * then the shape check. A fresh object is returned, as ajv fills in defaults.
+ */
+function prepare(raw: unknown): Record<string, unknown> {
+  if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalid([
+      { path: '', message: 'params must be an object (this server takes params by name)' },
+    ]);
+  }
+  const shape = checkShape(raw);
+  if (shape) throw invalid([shape]);
+  return { ...(raw as Record<string, unknown>) };
+}
+
+function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? 0;
+  } catch {
+    return Infinity;
+  }
 }
 
 /**
- * Turns raw params into an instance of the method's params class, or throws -32602 with every
- * violation. Params go by name: an array (by position) is refused unless it is empty. Too deep a
- * document, or a prototype name as a key, is refused before class-transformer sees it.
+ * Compiles each method's params validator once, at boot, from the same JSON Schema rpc.discover
+ * publishes. Params are whitelisted (unknown keys refused) and class defaults filled in.
  */
-export function validateParams(paramsClass: (new () => object) | undefined, raw: unknown): object {
-  if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) raw = {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new RpcException(RpcErrorCode.InvalidParams, 'Invalid params', {
-      violations: [
-        { path: '', message: 'params must be an object (this server takes params by name)' },
-      ],
+export class RpcParamsCompiler {
+  private readonly ajv: Ajv;
+
+  constructor(private readonly schemas: RpcParamsSchemas) {
+    this.ajv = new Ajv({
+      allErrors: true,
+      coerceTypes: false,
+      useDefaults: true,
+      removeAdditional: false,
+      strict: false,
+    });
+    this.ajv.addKeyword({
+      keyword: MAX_JSON_LENGTH_KEYWORD,
+      schemaType: 'number',
+      errors: true,
+      validate: function maxJsonLength(this: unknown, max: number, data: unknown): boolean {
+        const ok = jsonLength(data) <= max;
+        if (!ok) {
+          (maxJsonLength as { errors?: unknown[] }).errors = [
+            {
+              keyword: MAX_JSON_LENGTH_KEYWORD,
+              message: `must be at most ${max} characters as JSON`,
+              params: { limit: max },
+            },
+          ];
+        }
+        return ok;
+      },
     });
   }
-  const shape = checkShape(raw);
-  if (shape) {
-    throw new RpcException(RpcErrorCode.InvalidParams, 'Invalid params', { violations: [shape] });
+
+  compile(paramsClass: (new () => object) | undefined): ParamsValidator {
+    if (!paramsClass) return noParams;
+    if (!this.schemas.isExpressible(paramsClass)) return classValidatorFor(paramsClass);
+    const { schema, components } = this.schemas.forClass(paramsClass);
+    const validate: ValidateFunction = this.ajv.compile(
+      resolveRefs(schema, components) as JsonSchema,
+    );
+    return (raw) => {
+      const params = prepare(raw);
+      if (!validate(params)) throw invalid(violationsFromAjv(validate.errors ?? []));
+      return params;
+    };
   }
-  if (!paramsClass) {
-    const keys = Object.keys(raw);
-    if (keys.length) {
-      throw new RpcException(RpcErrorCode.InvalidParams, 'Invalid params', {
-        violations: keys.map((key) => ({ path: key, message: `property ${key} should not exist` })),
-      });
-    }
-    return {};
+}
+
+/** Inlines `#/components/schemas/X` refs (acyclic by construction: params classes are flat). */
+function resolveRefs(value: unknown, components: Map<string, JsonSchema>, depth = 0): unknown {
+  if (depth > 16) return {};
+  if (Array.isArray(value)) return value.map((item) => resolveRefs(item, components, depth + 1));
+  if (typeof value !== 'object' || value === null) return value;
+  const ref = (value as { $ref?: unknown }).$ref;
+  if (typeof ref === 'string' && ref.startsWith(SCHEMA_REF_PREFIX)) {
+    const target = components.get(ref.slice(SCHEMA_REF_PREFIX.length));
+    return target ? resolveRefs(target, components, depth + 1) : {};
   }
-  const instance = plainToInstance(paramsClass, raw, { enableImplicitConversion: false });
-  const errors = validateSync(instance, {
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
-    validationError: { target: false, value: false },
-  });
-  if (errors.length) {
-    throw new RpcException(RpcErrorCode.InvalidParams, 'Invalid params', {
-      violations: flatten(errors),
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, resolveRefs(item, components, depth + 1)]),
+  );
+}
+
+function noParams(raw: unknown): object {
+  const params = prepare(raw);
+  const keys = Object.keys(params);
+  if (keys.length) {
+    throw invalid(keys.map((key) => ({ path: key, message: 'property should not exist' })));
+  }
+  return params;
+}
+
+/** For a params class whose constraints JSON Schema cannot say: class-validator, as before. */
+function classValidatorFor(paramsClass: new () => object): ParamsValidator {
+  return (raw) => {
+    const instance = plainToInstance(paramsClass, prepare(raw), {
+      enableImplicitConversion: false,
     });
-  }
-  return instance;
+    const errors = validateSync(instance, {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      validationError: { target: false, value: false },
+    });
+    if (errors.length) throw invalid(violationsFromClassValidator(errors));
+    return instance;
+  };
 }

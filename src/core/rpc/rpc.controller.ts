@@ -6,7 +6,9 @@ import type { JsonRpcResponse } from './json-rpc.types.js';
 import { RpcErrorCode } from './rpc-error-code.js';
 import { requestCorrelationId } from '../logging/correlation-id.js';
 import { GatewayConfig } from '../config/gateway-config.js';
-import { clientIp } from '../rate-limit/client-ip.js';
+import { clientIp } from './client-ip.js';
+import type { Caller } from '../identity/caller.js';
+import { REQUEST_CALLER } from './rpc-call-context.js';
 
 /** The HTTP transport: POST /rpc. It only turns a body into a dispatch and a dispatch into a reply. */
 @Controller()
@@ -39,12 +41,16 @@ export class RpcController {
         );
       return;
     }
-    const controller = new AbortController();
-    // The request stream closes as soon as its body is read (Node >= 16), so it says nothing
-    // about the client. The response closes when the connection does; before the reply has
-    // been written, that means the client went away and the call is cancelled.
+    // Created on first read: most calls never look at their signal, and an AbortController
+    // costs more than the call. The response closes when the connection does; before the reply
+    // has been written, that means the client went away and the call is cancelled. (The request
+    // stream closes as soon as its body is read, so it says nothing about the client.)
+    let controller: AbortController | undefined;
+    let gone = false;
     const onClose = (): void => {
-      if (!reply.raw.writableEnded) controller.abort(new Error('client disconnected'));
+      if (reply.raw.writableEnded) return;
+      gone = true;
+      controller?.abort(new Error('client disconnected'));
     };
     reply.raw.once('close', onClose);
     try {
@@ -53,8 +59,12 @@ export class RpcController {
         ip: clientIp(request.ip, request.headers, this.config.gateway.trustedProxies),
         headers: request.headers,
         correlationId: requestCorrelationId(request),
-        // Lazy: Node creates the signal on first read, and most calls never read it.
+        caller: (request as FastifyRequest & { [REQUEST_CALLER]?: Caller })[REQUEST_CALLER],
         get signal() {
+          if (!controller) {
+            controller = new AbortController();
+            if (gone) controller.abort(new Error('client disconnected'));
+          }
           return controller.signal;
         },
       });

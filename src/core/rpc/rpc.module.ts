@@ -1,27 +1,25 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { WsConnectionRegistry } from '../ws/ws-connection.registry.js';
 import { OpenRpcService } from './openrpc.service.js';
 import { RpcDiscoverRpc } from './rpc-discover.rpc.js';
 import { RpcDispatcher } from './rpc-dispatcher.js';
 import { RpcMethodRegistry } from './rpc-method.registry.js';
+import { RpcPipelineCompiler } from './rpc-pipeline.compiler.js';
 import { RpcStatsService } from './rpc-stats.service.js';
 import { RpcController } from './rpc.controller.js';
-import { RpcGateway } from './rpc.gateway.js';
 
-/** The JSON-RPC engine: method table, dispatcher, and the HTTP and WebSocket transports. */
+/** The JSON-RPC engine: the method table compiled into call plans, the dispatcher, POST /rpc. */
 @Module({
   imports: [DiscoveryModule],
   controllers: [RpcController],
   providers: [
+    RpcPipelineCompiler,
     RpcMethodRegistry,
     RpcDispatcher,
     RpcStatsService,
     OpenRpcService,
     RpcDiscoverRpc,
-    RpcGateway,
-    WsConnectionRegistry,
   ],
-  exports: [RpcMethodRegistry, RpcDispatcher, RpcStatsService, WsConnectionRegistry, RpcGateway],
+  exports: [RpcMethodRegistry, RpcDispatcher, RpcStatsService],
 })
 export class RpcModule {}

@@ -1,9 +1,9 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { IncomingMessage } from 'node:http';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../identity/caller.js';
 import { GatewayConfig } from '../config/gateway-config.js';
-import { RpcGateway } from '../rpc/rpc.gateway.js';
+import { RpcGateway } from './ws-rpc.gateway.js';
 import { UPGRADE_CALLER } from './ws-upgrade-authenticator.js';
 
 export const WS_SUBPROTOCOL = 'openclaw.v1';

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
 import { WsConnectionRegistry } from './ws-connection.registry.js';
-import { WsCloseCode, WsRpcConnection } from './ws-rpc-connection.js';
+import { WsCloseCode } from './ws-close-code.js';
+import { WsRpcConnection } from './ws-rpc-connection.js';
 
 const CAP = 1024;
 

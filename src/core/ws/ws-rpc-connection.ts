@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../identity/caller.js';
 import type { RpcConnection } from '../rpc/rpc-connection.js';
-
-/** Close codes the gateway uses beyond the RFC's. */
-export const WsCloseCode = {
-  GoingAway: 1001,
-  PolicyViolation: 1008,
-  TooBig: 1009,
-  Unauthenticated: 4001,
-} as const;
+import { WsCloseCode } from './ws-close-code.js';
 
 // setTimeout holds at most 2^31-1 ms (about 24.8 days); a later deadline is re-armed in steps.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -21,6 +14,8 @@ export class WsRpcConnection implements RpcConnection {
   readonly controller = new AbortController();
   caller?: Caller;
   inFlight = 0;
+  /** Frames received so far: numbers each frame's correlation id. */
+  frames = 0;
   /** Frames read but not yet started because the connection is at its in-flight bound. */
   readonly pending: string[] = [];
   /** A turn of the event loop is booked to start pending frames. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../identity/caller.js';
 
 /** Decides at the upgrade whether a WebSocket may open (the auth module provides one). */
 export interface WsUpgradeAuthenticator {

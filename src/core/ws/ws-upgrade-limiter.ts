@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../identity/caller.js';
 
 /**
  * Decides at the upgrade, once the client is authenticated, whether it may open one more

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mapRpcError } from '../rpc/rpc-error.mapper.js';
-import { isStoreUnavailable } from './store-unavailable.js';
+import { mapRpcError } from './rpc-error.mapper.js';
+import { isStoreUnavailable } from '../errors/store-unavailable.js';
 
 describe('isStoreUnavailable', () => {
   it('knows connection failures of pg, TypeORM and ioredis, however wrapped', () => {

@@ -1,21 +1,20 @@
-import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../identity/caller.js';
 import { GatewayConfig } from '../config/gateway-config.js';
-import { WsConnectionRegistry } from '../ws/ws-connection.registry.js';
-import { WsCloseCode, WsRpcConnection } from '../ws/ws-rpc-connection.js';
+import { clientIp } from '../rpc/client-ip.js';
+import { RpcDispatcher } from '../rpc/rpc-dispatcher.js';
+import { WsCloseCode } from './ws-close-code.js';
+import { WsConnectionRegistry } from './ws-connection.registry.js';
+import { WsRpcConnection } from './ws-rpc-connection.js';
 import {
   UPGRADE_CALLER,
   WS_UPGRADE_AUTHENTICATOR,
   type WsUpgradeAuthenticator,
-} from '../ws/ws-upgrade-authenticator.js';
-import { ModuleRef } from '@nestjs/core';
-import { WS_UPGRADE_LIMITER, type WsUpgradeLimiter } from '../ws/ws-upgrade-limiter.js';
-import { RpcDispatcher } from './rpc-dispatcher.js';
-import { clientIp } from '../rate-limit/client-ip.js';
+} from './ws-upgrade-authenticator.js';
+import { WS_UPGRADE_LIMITER, type WsUpgradeLimiter } from './ws-upgrade-limiter.js';
 
 /**
  * The WebSocket transport: it only turns frames into dispatcher calls and replies into frames.
@@ -24,38 +23,22 @@ import { clientIp } from '../rate-limit/client-ip.js';
  * the connection's token expires.
  */
 @WebSocketGateway({ path: '/ws' })
-export class RpcGateway
-  implements OnModuleInit, OnGatewayInit, OnGatewayConnection, OnModuleDestroy
-{
+export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
   private readonly logger = new Logger('WebSocket');
   private heartbeat?: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
-
-  /** Set when a module (auth) provides WS_UPGRADE_AUTHENTICATOR; read by the adapter. */
-  upgradeAuthenticator?: WsUpgradeAuthenticator;
 
   constructor(
     private readonly dispatcher: RpcDispatcher,
     private readonly connections: WsConnectionRegistry,
     private readonly config: GatewayConfig,
-    private readonly moduleRef: ModuleRef,
+    /** From the auth module, when imported; read by the adapter at each upgrade. */
+    @Optional()
+    @Inject(WS_UPGRADE_AUTHENTICATOR)
+    readonly upgradeAuthenticator?: WsUpgradeAuthenticator,
+    /** From the rate-limit module, when imported; read by the adapter at each upgrade. */
+    @Optional() @Inject(WS_UPGRADE_LIMITER) readonly upgradeLimiter?: WsUpgradeLimiter,
   ) {}
-
-  /** Set when a module (rate limiting) provides WS_UPGRADE_LIMITER; read by the adapter. */
-  upgradeLimiter?: WsUpgradeLimiter;
-
-  onModuleInit(): void {
-    this.upgradeAuthenticator = this.optional<WsUpgradeAuthenticator>(WS_UPGRADE_AUTHENTICATOR);
-    this.upgradeLimiter = this.optional<WsUpgradeLimiter>(WS_UPGRADE_LIMITER);
-  }
-
-  private optional<T>(token: symbol): T | undefined {
-    try {
-      return this.moduleRef.get<T>(token, { strict: false });
-    } catch {
-      return undefined;
-    }
-  }
 
   afterInit(_server: WebSocketServer): void {
     this.heartbeat = setInterval(() => this.beat(), this.config.ws.heartbeatInterval);
@@ -131,7 +114,8 @@ export class RpcGateway
         transport: 'ws',
         ip: connection.ip,
         headers: connection.headers,
-        correlationId: randomUUID(),
+        // The connection's id and the frame's number: unique, and no random bytes per frame.
+        correlationId: `${connection.id}.${++connection.frames}`,
         connection,
         caller: connection.caller,
         signal: connection.controller.signal,
@@ -139,16 +123,20 @@ export class RpcGateway
       .then(
         ({ response }) => {
           if (response) connection.send(JSON.stringify(response));
+          this.settled(connection);
         },
-        (err: unknown) => this.logger.error({ err }, 'dispatch failed'),
-      )
-      .finally(() => {
-        connection.inFlight--;
-        if (connection.closing)
-          connection.close(connection.closing.code, connection.closing.reason);
-        if (this.draining || !connection.isOpen) return;
-        this.schedulePending(connection);
-      });
+        (err: unknown) => {
+          this.logger.error({ err }, 'dispatch failed');
+          this.settled(connection);
+        },
+      );
+  }
+
+  private settled(connection: WsRpcConnection): void {
+    connection.inFlight--;
+    if (connection.closing) connection.close(connection.closing.code, connection.closing.reason);
+    if (this.draining || !connection.isOpen) return;
+    this.schedulePending(connection);
   }
 
   /**

@@ -1,0 +1,190 @@
+// Boot: cold start (process spawn to the first /health 200), idle RSS, and memory per idle
+// authenticated WebSocket, the gateway on its default config (SQLite in a fresh directory, echo
+// agent, no MCP servers, dashboard on) against the bare floor (Fastify + ws, the same HS256 check).
+// BENCH_DIST=/path/to/dist measures another build (it must resolve node_modules and ../public).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { ROOT, SECRET, compareWith, freePort, printReport, report, token } from './support.mjs';
+
+const DIST = process.env.BENCH_DIST ?? join(ROOT, 'dist');
+const RUNS = 5;
+/** After /health answers, the process is left alone this long before its RSS is read. */
+const SETTLE_MS = 2_000;
+/** How long the settled figure waits for V8 to return the boot's garbage (it does, idle). */
+const IDLE_MS = Number(process.env.BENCH_IDLE_SECONDS ?? 30) * 1000;
+const SOCKETS = 1_000;
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resident and peak resident memory of a process, in MB (Linux's /proc). */
+function memory(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** Spawns the gateway (as users run it) or the floor, and times it until /health answers 200. */
+async function start(kind, config = {}) {
+  const dir = mkdtempSync(join(tmpdir(), `openclaw-boot-${kind}-`));
+  const port = await freePort();
+  writeFileSync(join(dir, 'openclaw.json'), JSON.stringify(config));
+  const args =
+    kind === 'gateway'
+      ? [join(DIST, 'main.js'), 'serve']
+      : [join(ROOT, 'bench/floor-server.mjs'), String(port)];
+  const spawned = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      OPENCLAW_PORT: String(port),
+      OPENCLAW_JWT_SECRET: SECRET,
+      OPENCLAW_DATABASE_URL: `sqlite:${join(dir, 'openclaw.db')}`,
+      OPENCLAW_CONFIG: join(dir, 'openclaw.json'),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  // Polled every 5 ms: the figure is the first 200, not the poll interval.
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${kind} exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`${kind} did not become healthy`);
+    const ok = await fetch(`${baseUrl}/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) break;
+    await delay(5);
+  }
+  const coldStartMs = performance.now() - spawned;
+  return {
+    coldStartMs,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    memory: () => memory(child.pid),
+    async close() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Cold start and RSS after a settle, median of RUNS, gateway and floor taking turns. */
+async function boots(kind) {
+  const server = await start(kind);
+  await delay(SETTLE_MS);
+  const { rss, peak } = server.memory();
+  await server.close();
+  return { coldStartMs: server.coldStartMs, rss, peak };
+}
+
+/** The lowest RSS an idle process reaches within IDLE_MS: V8 returns the boot's garbage late. */
+async function settled(kind) {
+  const server = await start(kind);
+  let lowest = Infinity;
+  for (const until = Date.now() + IDLE_MS; Date.now() < until; await delay(500)) {
+    lowest = Math.min(lowest, server.memory().rss);
+  }
+  await server.close();
+  return lowest;
+}
+
+function connect(url, headers) {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, ['openclaw.v1'], { headers });
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * RSS added per idle authenticated connection (KB), each with its own subject: by the first
+ * SOCKETS opened after boot, and by SOCKETS more. The first figure is partly absorbed by memory
+ * the process had committed and not used (more of it in a bigger process); the second is what a
+ * connection costs once that slack is gone.
+ */
+async function perConnection(kind, config) {
+  const tokens = await Promise.all(
+    Array.from({ length: 2 * SOCKETS }, (_, i) => token(`boot-bench-${i}`)),
+  );
+  const server = await start(kind, config);
+  const sockets = [];
+  const open = async (from) => {
+    for (let i = from; i < from + SOCKETS; i += 50) {
+      const batch = tokens.slice(i, i + 50).map((t) => ({ authorization: `Bearer ${t}` }));
+      sockets.push(...(await Promise.all(batch.map((headers) => connect(server.wsUrl, headers)))));
+    }
+    await delay(SETTLE_MS);
+    return server.memory().rss;
+  };
+  await delay(SETTLE_MS);
+  const before = server.memory().rss;
+  const first = await open(0);
+  const second = await open(SOCKETS);
+  for (const socket of sockets) socket.terminate();
+  await server.close();
+  return { first: ((first - before) * 1024) / SOCKETS, next: ((second - first) * 1024) / SOCKETS };
+}
+
+const runs = { gateway: [], floor: [] };
+for (let i = 0; i < RUNS; i++) {
+  runs.floor.push(await boots('floor'));
+  runs.gateway.push(await boots('gateway'));
+}
+const [gatewaySettled, floorSettled] = await Promise.all([settled('gateway'), settled('floor')]);
+const many = { maxConnectionsPerIp: SOCKETS * 2, maxConnectionsPerSubject: SOCKETS * 2 };
+const unlimited = { ws: many, rateLimit: { client: { limit: 1_000_000_000, ttl: '1h' } } };
+// An RSS delta moves with the collector's timing: the median of three runs, taking turns.
+const perSocket = { floor: [], gateway: [] };
+for (let i = 0; i < 3; i++) {
+  perSocket.floor.push(await perConnection('floor'));
+  perSocket.gateway.push(await perConnection('gateway', unlimited));
+}
+
+const pick = (kind, key) => median(runs[kind].map((run) => run[key]));
+compareWith(
+  'cold start to /health 200 (median of 5)',
+  'ms',
+  pick('floor', 'coldStartMs'),
+  pick('gateway', 'coldStartMs'),
+  { label: '< 1000 ms', check: (gateway) => gateway < 1000 },
+);
+compareWith(
+  `idle RSS ${SETTLE_MS / 1000} s after /health (median of 5)`,
+  'MB',
+  pick('floor', 'rss'),
+  pick('gateway', 'rss'),
+  { label: '< 120 MB', check: (gateway) => gateway < 120 },
+);
+const perSocketOf = (kind, key) => median(perSocket[kind].map((run) => run[key]));
+compareWith(
+  `RSS per idle authenticated WebSocket, ${SOCKETS.toLocaleString('en-US')} more (median of 3)`,
+  'KB',
+  perSocketOf('floor', 'next'),
+  perSocketOf('gateway', 'next'),
+  { label: '<= 1.0 of floor', check: (_gateway, ratio) => ratio <= 1 },
+);
+report(
+  `RSS per socket, the first ${SOCKETS} after boot: floor`,
+  perSocketOf('floor', 'first'),
+  'KB',
+);
+report(
+  `RSS per socket, the first ${SOCKETS} after boot: gateway`,
+  perSocketOf('gateway', 'first'),
+  'KB',
+);
+report('peak RSS while booting (VmHWM, median of 5): floor', pick('floor', 'peak'), 'MB');
+report('peak RSS while booting (VmHWM, median of 5): gateway', pick('gateway', 'peak'), 'MB');
+report(`lowest idle RSS within ${IDLE_MS / 1000} s: floor`, floorSettled, 'MB');
+report(`lowest idle RSS within ${IDLE_MS / 1000} s: gateway`, gatewaySettled, 'MB');
+printReport('Boot', 'boot');
