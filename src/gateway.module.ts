@@ -17,7 +17,9 @@ import { RpcModule } from './core/rpc/rpc.module.js';
 import { WsModule } from './core/ws/ws.module.js';
 import { AgentsModule } from './agents/agents.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { OpenAiModule } from './openai/openai.module.js';
 import { ToolsModule } from './tools/tools.module.js';
+import { McpServerModule } from './mcp-server/mcp-server.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import {
   GATEWAY_MODULE_OPTIONS,
@@ -130,6 +132,8 @@ export class GatewayModule {
         AgentsModule,
         ToolsModule,
         SessionsModule,
+        McpServerModule,
+        OpenAiModule,
         ...(dashboard === false
           ? []
           : [DashboardModule.forRoot(dashboard === true ? undefined : dashboard.rootPath)]),
