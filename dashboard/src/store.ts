@@ -1,6 +1,6 @@
 import { reactive, shallowRef } from 'vue';
 import { clearToken, loadToken, saveToken, tokenScopes } from './auth-token';
-import { RpcClient, type ConnectionState } from './rpc-client';
+import { createClient, type ConnectionState, type GatewayClient } from '../../src/client/index';
 
 const OPENED_KEY = 'openclaw.sessions';
 const CURRENT_KEY = 'openclaw.currentSession';
@@ -26,12 +26,7 @@ export const store = reactive<DashboardState>({
   notice: '',
 });
 
-export const client = shallowRef<RpcClient | undefined>();
-
-function wsUrl(): string {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/ws`;
-}
+export const client = shallowRef<GatewayClient | undefined>();
 
 export function signIn(token: string): void {
   client.value?.close();
@@ -39,9 +34,11 @@ export function signIn(token: string): void {
   store.token = token;
   store.scopes = tokenScopes(token);
   store.notice = '';
-  const rpc = new RpcClient({
-    url: wsUrl(),
+  const rpc = createClient({
+    url: location.origin,
     token,
+    // Short waits: a tab that comes back online reconnects within seconds.
+    reconnect: { initialDelayMs: 250, maxDelayMs: 5000 },
     onStateChange: (state) => {
       store.state = state;
       if (state === 'expired') signOut('Your token has expired. Paste a new one to continue.');
