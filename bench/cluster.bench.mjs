@@ -145,4 +145,7 @@ if (!base) {
     'ms',
   );
 }
-printReport('several instances (logs verified afterwards)');
+printReport(
+  'several instances (logs verified afterwards)',
+  process.env.BENCH_REDIS_URL ? 'cluster-redis' : 'cluster-postgres',
+);

@@ -76,8 +76,8 @@ export async function configureGatewayApp(app: NestFastifyApplication): Promise<
   const config = app.get(GatewayConfig);
   attachAccessLog(
     app.getHttpAdapter().getInstance(),
-    app.get<RootLogger>(ROOT_LOGGER).access,
-    config.log.access,
+    app.get<RootLogger>(ROOT_LOGGER).stream,
+    config.log,
   );
   app.useWebSocketAdapter(new GatewayWsAdapter(app));
   const { bodyLimit } = config.gateway;

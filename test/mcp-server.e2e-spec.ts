@@ -150,6 +150,13 @@ describe('MCP front door at /mcp', () => {
     });
     expect(weather.structuredContent).toEqual({ city: 'Lyon', celsius: 21.5 });
     expect(weather.isError).toBe(false);
+
+    // Counted with the JSON-RPC methods, under the MCP method's name.
+    const status = (await (
+      await fetch(`${gateway.baseUrl}/status`, { headers: gateway.auth })
+    ).json()) as { calls: { byMethod: Record<string, { calls: number; failures: number }> } };
+    expect(status.calls.byMethod['mcp tools/call']?.calls).toBeGreaterThanOrEqual(2);
+    expect(status.calls.byMethod['mcp tools/list']?.calls).toBeGreaterThanOrEqual(1);
   });
 
   it('answers bad arguments with isError naming what to correct, without running the tool', async () => {

@@ -6,6 +6,9 @@ const EXCLUDED = [
   /^\/status(?:[/?]|$)/,
   /^\/metrics(?:[/?]|$)/,
   /^\/auth\//,
+  /^\/v1(?:[/?]|$)/,
+  /^\/mcp(?:[/?]|$)/,
+  /^\/\.well-known\//,
 ];
 
 export function isExcludedFromDashboard(url: string): boolean {

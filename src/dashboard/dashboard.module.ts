@@ -53,16 +53,21 @@ export class DashboardModule implements OnModuleInit, OnApplicationBootstrap {
       index: false,
       maxAge: 0,
     });
-    // Unknown paths render index.html: the client routes them (history mode).
-    fastify.get('*', (_request, reply: FastifyReply) => reply.sendFile('index.html'));
-    // Only the catch-all route is filtered: real routes under these paths are untouched.
-    fastify.addHook('onRequest', (request, reply, done) => {
-      if (request.routeOptions.url === '*' && isExcludedFromDashboard(request.url)) {
-        reply.callNotFound();
-        return;
-      }
-      done();
-    });
+    // Unknown paths render index.html: the client routes them (history mode). The gateway's own
+    // paths are filtered on this route only, so other routes pay nothing for it.
+    fastify.get(
+      '*',
+      {
+        onRequest: (request, reply, done) => {
+          if (isExcludedFromDashboard(request.url)) {
+            reply.callNotFound();
+            return;
+          }
+          done();
+        },
+      },
+      (_request, reply: FastifyReply) => reply.sendFile('index.html'),
+    );
   }
 
   onApplicationBootstrap(): void {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../core/auth/auth.module.js';
+import { RpcModule } from '../core/rpc/rpc.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
 import { McpCallerResolver } from './mcp-caller.resolver.js';
 import { McpHttpService } from './mcp-http.service.js';
@@ -16,7 +17,7 @@ import { ProtectedResourceController } from './protected-resource.controller.js'
  * ToolRegistry, under the gateway's own authentication and limits.
  */
 @Module({
-  imports: [AuthModule, ToolsModule],
+  imports: [AuthModule, RpcModule, ToolsModule],
   controllers: [McpController, ProtectedResourceController],
   providers: [
     McpSdkLoader,

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { hasScope, type Caller } from '../core/identity/caller.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
+import { RpcStatsService } from '../core/rpc/rpc-stats.service.js';
 import { ToolRegistry } from '../tools/tool.registry.js';
 import { McpProtocolError } from './mcp-protocol.error.js';
 import type { McpSdk } from './mcp-sdk.loader.js';
@@ -14,6 +15,10 @@ import { McpSession } from './mcp-session.js';
 import { mapToolCallError, toCallToolResult, toMcpTool } from './mcp-tool.mapper.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** The names MCP calls are counted under in /status and /metrics. */
+const MCP_TOOLS_LIST = 'mcp tools/list';
+const MCP_TOOLS_CALL = 'mcp tools/call';
 
 /** What a handler gets from the SDK about its request. */
 interface HandlerExtra {
@@ -30,7 +35,10 @@ interface HandlerExtra {
 export class McpSessionFactory {
   private readonly logger = new Logger('Mcp');
 
-  constructor(private readonly tools: ToolRegistry) {}
+  constructor(
+    private readonly tools: ToolRegistry,
+    private readonly stats: RpcStatsService,
+  ) {}
 
   create(sdk: McpSdk, subject: string): McpSession {
     const id = randomUUID();
@@ -49,8 +57,17 @@ export class McpSessionFactory {
   }
 
   private listTools(extra: HandlerExtra): ListToolsResult {
-    this.authorize(extra, TOOLS_READ_SCOPE);
-    return { tools: this.tools.list().map(toMcpTool) };
+    // Counted with the JSON-RPC methods (/status, /metrics), under the MCP method's name.
+    this.stats.started();
+    try {
+      this.authorize(extra, TOOLS_READ_SCOPE);
+      const result = { tools: this.tools.list().map(toMcpTool) };
+      this.stats.finished(MCP_TOOLS_LIST, false);
+      return result;
+    } catch (error) {
+      this.stats.finished(MCP_TOOLS_LIST, true);
+      throw error;
+    }
   }
 
   private async callTool(
@@ -58,9 +75,12 @@ export class McpSessionFactory {
     args: Record<string, unknown> | undefined,
     extra: HandlerExtra,
   ): Promise<CallToolResult> {
-    const caller = this.authorize(extra, TOOLS_EXECUTE_SCOPE);
+    this.stats.started();
+    let failed = true;
     try {
+      const caller = this.authorize(extra, TOOLS_EXECUTE_SCOPE);
       const result = await this.tools.execute(name, args, { caller, signal: extra.signal });
+      failed = result.isError;
       return toCallToolResult(result);
     } catch (error) {
       if (!(error instanceof GatewayException)) {
@@ -73,6 +93,8 @@ export class McpSessionFactory {
       const failure = mapToolCallError(error);
       if (failure.kind === 'tool-error') return failure.result;
       throw new McpProtocolError(failure.code, failure.message, failure.data);
+    } finally {
+      this.stats.finished(MCP_TOOLS_CALL, failed);
     }
   }
 

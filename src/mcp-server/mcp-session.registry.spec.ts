@@ -8,6 +8,7 @@ import { GatewayConfig } from '../core/config/gateway-config.js';
 import { ToolRegistry } from '../tools/tool.registry.js';
 import { McpRefusal } from './mcp-refusal.js';
 import { McpSdkLoader } from './mcp-sdk.loader.js';
+import { RpcStatsService } from '../core/rpc/rpc-stats.service.js';
 import { McpSessionFactory } from './mcp-session.factory.js';
 import { McpSessionRegistry } from './mcp-session.registry.js';
 
@@ -30,7 +31,7 @@ async function boot(mcp: Record<string, unknown>): Promise<{
     config,
     tools,
     new McpSdkLoader(),
-    new McpSessionFactory(tools),
+    new McpSessionFactory(tools, new RpcStatsService()),
   );
   registry.onModuleInit();
   return { registry, tools };

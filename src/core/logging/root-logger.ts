@@ -5,11 +5,8 @@ import { serializeLoggedError } from './error-log.serializer.js';
 /** The process's pino logger (ROOT_LOGGER): what the access log and Nest's logger write to. */
 export interface RootLogger {
   logger: Logger;
-  /**
-   * The access records' logger: same stream and level, without redaction, whose path matching
-   * cost more than the rest of a line; access lines are built from known fields only.
-   */
-  access: Logger;
+  /** The stream lines go to: the access log writes its lines there directly. */
+  stream: DestinationStream;
   flush(): void;
   close(): void;
 }
@@ -45,10 +42,9 @@ export function createRootLogger(config: LogConfig, destination?: DestinationStr
     },
     stream,
   );
-  const access = pino({ level: config.level }, stream);
   return {
     logger,
-    access,
+    stream,
     flush: () => buffered?.flushSync(),
     close: () => {
       clearInterval(timer);
