@@ -8,6 +8,7 @@ import { attachAccessLog } from './core/logging/access-log.js';
 import { newRequestId } from './core/logging/correlation-id.js';
 import { ROOT_LOGGER, type RootLogger } from './core/logging/root-logger.js';
 import { LifecycleService } from './core/health/lifecycle.service.js';
+import { HttpErrorShapes } from './core/rpc/http-error-shapes.js';
 import { parseJsonBody } from './core/rpc/json-body.parser.js';
 import { RpcStatsService } from './core/rpc/rpc-stats.service.js';
 import { RpcGateway } from './core/ws/ws-rpc.gateway.js';
@@ -107,6 +108,7 @@ export async function configureGatewayApp(app: NestFastifyApplication): Promise<
   });
   // /rpc skips helmet (see RpcController); its replies, refusals included, carry session data.
   const lifecycle = app.get(LifecycleService);
+  const errorShapes = app.get(HttpErrorShapes);
   app
     .getHttpAdapter()
     .getInstance()
@@ -117,14 +119,16 @@ export async function configureGatewayApp(app: NestFastifyApplication): Promise<
       // Draining: a request that still arrives on a kept-alive connection is sent elsewhere now,
       // before it can meet a store this process is closing. Health stays answerable.
       if (lifecycle.draining && !request.url.startsWith('/health')) {
+        const message = 'Draining: retry on another instance';
+        // A front answers in its own shape (the OpenAI-compatible one in OpenAI's).
+        const shaped = errorShapes.shaperFor(request.url)?.(503, message);
+        void reply.status(503).header('connection', 'close').header('retry-after', '1');
+        for (const [name, value] of Object.entries(shaped?.headers ?? {})) {
+          if (!reply.hasHeader(name)) void reply.header(name, value);
+        }
         void reply
-          .status(503)
-          .header('connection', 'close')
-          .header('retry-after', '1')
           .type('application/json')
-          .send(
-            JSON.stringify({ statusCode: 503, message: 'Draining: retry on another instance' }),
-          );
+          .send(JSON.stringify(shaped ? shaped.body : { statusCode: 503, message }));
         return;
       }
       done();

@@ -8,6 +8,7 @@ import OpenAI, {
   RateLimitError,
 } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LifecycleService } from '../src/core/health/lifecycle.service.js';
 import { signToken } from './support/auth-tokens.js';
 import { postRpc, startGateway, type TestGateway } from './support/gateway.js';
 import {
@@ -532,5 +533,33 @@ describe('the OpenAI-compatible front under rate limits', () => {
     const retryAfter = Number(limited.headers?.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('the OpenAI-compatible front on a draining instance', () => {
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    gateway = await startGateway({});
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it("answers 503 in OpenAI's shape, retryable, while /rpc keeps the gateway's", async () => {
+    gateway.app.get(LifecycleService).startDraining();
+    const alice = await signToken({ sub: 'alice', scope: USER_SCOPES });
+    const error = await refusal(openai(gateway, alice).models.list());
+    expect(error.status).toBe(503);
+    expect(error).toMatchObject({ type: expect.any(String) as unknown });
+    expect(error.headers?.get('retry-after')).toBe('1');
+    expect(error.headers?.get('x-should-retry')).toBe('true');
+    const rpc = await fetch(`${gateway.baseUrl}/rpc`, { method: 'POST' });
+    expect(rpc.status).toBe(503);
+    expect(await rpc.json()).toEqual({
+      statusCode: 503,
+      message: 'Draining: retry on another instance',
+    });
   });
 });

@@ -26,6 +26,7 @@ interface AgentEntry {
  */
 @Injectable()
 export class AgentRegistry implements OnModuleInit {
+  private described?: readonly AgentInfo[];
   /** The agent of a session created without an agentId. */
   readonly defaultAgentId = ECHO_AGENT_ID;
 
@@ -56,6 +57,7 @@ export class AgentRegistry implements OnModuleInit {
   register(agent: Agent): void {
     if (this.agents.has(agent.id)) throw new Error(`Duplicate agent id "${agent.id}"`);
     this.agents.set(agent.id, { agent, activeRuns: 0, totalRuns: 0, unavailable: false });
+    this.described = undefined;
   }
 
   has(id: string): boolean {
@@ -67,8 +69,14 @@ export class AgentRegistry implements OnModuleInit {
     return this.entry(id).agent;
   }
 
-  list(): AgentInfo[] {
-    return [...this.agents.values()].map(({ agent }) => describeAgent(agent));
+  /**
+   * What agent.list answers: the same frozen array until an agent is registered, since it is
+   * asked on every call of the cheapest method and changes only at boot.
+   */
+  list(): readonly AgentInfo[] {
+    return (this.described ??= Object.freeze(
+      [...this.agents.values()].map(({ agent }) => Object.freeze(describeAgent(agent))),
+    ));
   }
 
   /** Throws AgentNotFoundException. */

@@ -39,7 +39,7 @@ export class AgentRpc {
     description: 'The agents this gateway can run.',
     result: { name: 'Agent[]', schema: { type: 'array', items: AGENT_SCHEMA } },
   })
-  list(): AgentInfo[] {
+  list(): readonly AgentInfo[] {
     return this.agents.list();
   }
 

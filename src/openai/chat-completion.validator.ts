@@ -7,15 +7,20 @@ import {
 import { OpenAiError } from './openai-error.js';
 
 /**
- * Checks a chat completions body against its JSON Schema (compiled once) and answers the first
- * problem as OpenAI does: 400 `invalid_request_error` naming the `param`.
+ * Checks a chat completions body against its JSON Schema and answers the first problem as
+ * OpenAI does: 400 `invalid_request_error` naming the `param`. Compiled once, on the first
+ * request: compiling it cost about 30 ms of every boot, including those that never serve /v1.
  */
 @Injectable()
 export class ChatCompletionValidator {
-  private readonly validate: ValidateFunction<ChatCompletionRequest> = new Ajv({
-    allErrors: false,
-    strict: true,
-  }).compile<ChatCompletionRequest>(CHAT_COMPLETION_REQUEST_SCHEMA);
+  private compiled?: ValidateFunction<ChatCompletionRequest>;
+
+  private get validate(): ValidateFunction<ChatCompletionRequest> {
+    return (this.compiled ??= new Ajv({
+      allErrors: false,
+      strict: true,
+    }).compile<ChatCompletionRequest>(CHAT_COMPLETION_REQUEST_SCHEMA));
+  }
 
   parse(body: unknown): ChatCompletionRequest {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -57,15 +57,3 @@ export class OpenAiError extends Error {
 
 /** Tells OpenAI's SDKs not to retry a refusal that a retry cannot change. */
 export const NO_RETRY = { 'x-should-retry': 'false' } as const;
-
-/** True when `body` already has OpenAI's error shape. */
-export function isOpenAiErrorBody(body: unknown): body is OpenAiErrorBody {
-  if (typeof body !== 'object' || body === null) return false;
-  const error = (body as { error?: unknown }).error;
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    typeof (error as { message?: unknown }).message === 'string' &&
-    typeof (error as { type?: unknown }).type === 'string'
-  );
-}

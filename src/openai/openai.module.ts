@@ -5,7 +5,7 @@ import { RpcModule } from '../core/rpc/rpc.module.js';
 import { ChatCompletionValidator } from './chat-completion.validator.js';
 import { ChatCompletionsService } from './chat-completions.service.js';
 import { HttpCallerResolver } from './http-caller.resolver.js';
-import { OpenAiErrorShapeHook } from './openai-error-shape.hook.js';
+import { OpenAiErrorShaper } from './openai-error.shaper.js';
 import { OpenAiRateLimitGuard } from './openai-rate-limit.guard.js';
 import { OpenAiController } from './openai.controller.js';
 import { SessionTurnTaps } from './session-turn.taps.js';
@@ -23,7 +23,7 @@ import { SessionTurnTaps } from './session-turn.taps.js';
     ChatCompletionValidator,
     HttpCallerResolver,
     OpenAiRateLimitGuard,
-    OpenAiErrorShapeHook,
+    OpenAiErrorShaper,
     SessionTurnTaps,
   ],
 })

@@ -43,6 +43,7 @@ export class JwtAuthGuard implements RpcPreparedGuard {
   private readonly logger = new Logger('Auth');
   /** One verification per HTTP request, however many calls its batch holds. */
   private readonly verified = new WeakMap<Headers, Promise<Caller>>();
+  private readonly routeScopes = new WeakMap<object, string | undefined>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -150,16 +151,25 @@ export class JwtAuthGuard implements RpcPreparedGuard {
 
   /** A route marked @RequireScope needs that scope too, else 403. */
   private admit(context: ExecutionContext, request: FastifyRequest, caller: Caller): boolean {
-    const requiredScope = this.reflector.getAllAndOverride<string | undefined>(
-      ROUTE_SCOPE_METADATA,
-      [context.getHandler(), context.getClass()],
-    );
+    const requiredScope = this.routeScope(context);
     if (requiredScope !== undefined && !hasScope(caller, requiredScope)) {
       throw new ForbiddenException({ statusCode: 403, message: 'Forbidden', requiredScope });
     }
     // Every call of this request starts authenticated: no second look-up per call.
     (request as FastifyRequest & { [REQUEST_CALLER]?: Caller })[REQUEST_CALLER] = caller;
     return true;
+  }
+
+  /** A route's @RequireScope, read once per handler: metadata never changes after boot. */
+  private routeScope(context: ExecutionContext): string | undefined {
+    const handler = context.getHandler();
+    if (this.routeScopes.has(handler)) return this.routeScopes.get(handler);
+    const scope = this.reflector.getAllAndOverride<string | undefined>(ROUTE_SCOPE_METADATA, [
+      handler,
+      context.getClass(),
+    ]);
+    this.routeScopes.set(handler, scope);
+    return scope;
   }
 
   private cachedCaller(headers: Headers): Caller | undefined {

@@ -8,6 +8,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestCorrelationId } from '../logging/correlation-id.js';
 import { JsonBodyParseError } from './json-body.parser.js';
+import { HttpErrorShapes } from './http-error-shapes.js';
 import { RpcErrorCode } from './rpc-error-code.js';
 import { rpcCodeForHttpStatus } from './rpc-error.mapper.js';
 
@@ -32,14 +33,30 @@ function clientWentAway(exception: unknown, request: FastifyRequest): boolean {
   );
 }
 
+/** What went wrong, before it is written in the shape of the route that was asked. */
+interface Refusal {
+  status: number;
+  message: string;
+  /** The JSON-RPC code /rpc answers with. */
+  rpcCode: RpcErrorCode;
+  /** The body other routes answer with, when the exception carries its own. */
+  plainBody?: unknown;
+  /** A JSON-RPC parse error is answered 200 on /rpc, as the specification has it. */
+  rpcStatus?: number;
+  rpcMessage?: string;
+}
+
 /**
  * Last line for HTTP errors, including those raised before a handler runs (body too large,
- * malformed JSON, wrong content type). On /rpc the body is a JSON-RPC error; nowhere is a stack
- * or an internal message sent.
+ * malformed JSON, wrong content type). On /rpc the body is a JSON-RPC error; on a path a front
+ * claimed (HttpErrorShapes), the front's shape; elsewhere `{ statusCode, message }`. Nowhere is a
+ * stack or an internal message sent.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Http');
+
+  constructor(private readonly shapes: HttpErrorShapes) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
@@ -47,8 +64,6 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const correlationId = requestCorrelationId(request);
-    // The route Fastify matched, not the raw URL, which may spell the same path another way.
-    const isRpc = request.routeOptions.url === '/rpc';
 
     if (clientWentAway(exception, request)) {
       // A client that left mid-request (a slow body cut by the request timeout, a reset): its
@@ -60,76 +75,76 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return;
     }
 
+    const refusal = this.classify(exception, correlationId);
+    // The route Fastify matched, not the raw URL, which may spell the same path another way.
+    if (request.routeOptions.url === '/rpc') {
+      const error =
+        refusal.rpcCode === RpcErrorCode.InternalError
+          ? { code: refusal.rpcCode, message: refusal.message, data: { correlationId } }
+          : { code: refusal.rpcCode, message: refusal.rpcMessage ?? refusal.message };
+      this.send(reply, refusal.rpcStatus ?? refusal.status, { jsonrpc: '2.0', id: null, error });
+      return;
+    }
+    const shape = this.shapes.shaperFor(request.url);
+    if (shape) {
+      const shaped = shape(refusal.status, refusal.message);
+      for (const [name, value] of Object.entries(shaped.headers ?? {})) {
+        if (!reply.hasHeader(name)) void reply.header(name, value);
+      }
+      this.send(reply, refusal.status, shaped.body);
+      return;
+    }
+    this.send(
+      reply,
+      refusal.status,
+      refusal.plainBody ??
+        (refusal.status === 500
+          ? { statusCode: 500, message: 'Internal server error', correlationId }
+          : { statusCode: refusal.status, message: refusal.message }),
+    );
+  }
+
+  private classify(exception: unknown, correlationId: string): Refusal {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
-      if (isRpc) {
-        // A refusal of the whole request (before any call ran) has no params to blame.
-        const mapped = rpcCodeForHttpStatus(status);
-        const code =
+      // A refusal of the whole request (before any call ran) has no params to blame.
+      const mapped = rpcCodeForHttpStatus(status);
+      return {
+        status,
+        message: typeof body === 'string' ? body : exception.message,
+        rpcCode:
           mapped === undefined || mapped === RpcErrorCode.InvalidParams
             ? RpcErrorCode.InvalidRequest
-            : mapped;
-        const message = typeof body === 'string' ? body : exception.message;
-        this.send(reply, status, { jsonrpc: '2.0', id: null, error: { code, message } });
-      } else {
-        this.send(
-          reply,
-          status,
-          typeof body === 'string' ? { statusCode: status, message: body } : body,
-        );
-      }
-      return;
+            : mapped,
+        plainBody: typeof body === 'string' ? undefined : body,
+      };
     }
-
     if (exception instanceof JsonBodyParseError) {
-      if (isRpc) {
-        this.send(reply, 200, {
-          jsonrpc: '2.0',
-          id: null,
-          error: { code: RpcErrorCode.ParseError, message: 'Parse error' },
-        });
-      } else {
-        this.send(reply, 400, { statusCode: 400, message: exception.message });
-      }
-      return;
+      return {
+        status: 400,
+        message: exception.message,
+        rpcCode: RpcErrorCode.ParseError,
+        rpcStatus: 200,
+        rpcMessage: 'Parse error',
+      };
     }
-
     const fastifyError = exception as FastifyLikeError;
     if (typeof fastifyError.code === 'string' && fastifyError.code.startsWith('FST_ERR_CTP_')) {
-      const status = fastifyError.statusCode ?? 400;
       const message =
         fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
           ? 'Request body is too large'
           : fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? 'Content-Type must be application/json'
             : 'Invalid request body';
-      this.send(
-        reply,
-        status,
-        isRpc
-          ? { jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.InvalidRequest, message } }
-          : { statusCode: status, message },
-      );
-      return;
+      return {
+        status: fastifyError.statusCode ?? 400,
+        message,
+        rpcCode: RpcErrorCode.InvalidRequest,
+      };
     }
-
     this.logger.error({ err: exception, correlationId }, 'unhandled HTTP error');
-    this.send(
-      reply,
-      500,
-      isRpc
-        ? {
-            jsonrpc: '2.0',
-            id: null,
-            error: {
-              code: RpcErrorCode.InternalError,
-              message: 'Internal error',
-              data: { correlationId },
-            },
-          }
-        : { statusCode: 500, message: 'Internal server error', correlationId },
-    );
+    return { status: 500, message: 'Internal error', rpcCode: RpcErrorCode.InternalError };
   }
 
   private send(reply: FastifyReply, status: number, body: unknown): void {

@@ -41,18 +41,15 @@ export class RpcController {
         );
       return;
     }
-    // Created on first read: most calls never look at their signal, and an AbortController
-    // costs more than the call. The response closes when the connection does; before the reply
-    // has been written, that means the client went away and the call is cancelled. (The request
-    // stream closes as soon as its body is read, so it says nothing about the client.)
+    // Watched from the first read of the signal on: most calls never look at it, and an
+    // AbortController with a close listener costs more than such a call. The response closes
+    // when the connection does; before the reply has been written, that means the client went
+    // away and the call is cancelled. (The request stream closes as soon as its body is read, so
+    // it says nothing about the client.)
     let controller: AbortController | undefined;
-    let gone = false;
     const onClose = (): void => {
-      if (reply.raw.writableEnded) return;
-      gone = true;
-      controller?.abort(new Error('client disconnected'));
+      if (!reply.raw.writableEnded) controller?.abort(new Error('client disconnected'));
     };
-    reply.raw.once('close', onClose);
     try {
       const { response, responseHeaders } = await this.dispatcher.dispatch(request.body, {
         transport: 'http',
@@ -63,12 +60,16 @@ export class RpcController {
         get signal() {
           if (!controller) {
             controller = new AbortController();
-            if (gone) controller.abort(new Error('client disconnected'));
+            if (reply.raw.destroyed || request.raw.socket?.destroyed) {
+              controller.abort(new Error('client disconnected'));
+            } else {
+              reply.raw.on('close', onClose);
+            }
           }
           return controller.signal;
         },
       });
-      for (const [name, value] of responseHeaders) void reply.header(name, value);
+      responseHeaders.forEach((value, name) => void reply.header(name, value));
       if (response === undefined) {
         await reply.status(204).send();
         return;
@@ -77,7 +78,7 @@ export class RpcController {
       if (status !== 200) void reply.header('retry-after', retryAfterSeconds(response));
       await reply.status(status).type('application/json').send(JSON.stringify(response));
     } finally {
-      reply.raw.off('close', onClose);
+      if (controller) reply.raw.off('close', onClose);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { HttpErrorShapes } from './http-error-shapes.js';
 import { OpenRpcService } from './openrpc.service.js';
 import { RpcDiscoverRpc } from './rpc-discover.rpc.js';
 import { RpcDispatcher } from './rpc-dispatcher.js';
@@ -19,7 +20,8 @@ import { RpcController } from './rpc.controller.js';
     RpcStatsService,
     OpenRpcService,
     RpcDiscoverRpc,
+    HttpErrorShapes,
   ],
-  exports: [RpcMethodRegistry, RpcDispatcher, RpcStatsService],
+  exports: [RpcMethodRegistry, RpcDispatcher, RpcStatsService, HttpErrorShapes],
 })
 export class RpcModule {}

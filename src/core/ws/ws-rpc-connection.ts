@@ -11,7 +11,6 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class WsRpcConnection implements RpcConnection {
   readonly id = randomUUID();
   readonly topics = new Set<string>();
-  readonly controller = new AbortController();
   caller?: Caller;
   inFlight = 0;
   /** Frames received so far: numbers each frame's correlation id. */
@@ -22,6 +21,8 @@ export class WsRpcConnection implements RpcConnection {
   pendingScheduled = false;
   /** Set by closeAfterReply: the gateway closes with it after sending the current reply. */
   closing?: { code: number; reason: string };
+  /** Made on first read: few calls look at their signal, and each idle socket costs less. */
+  private controller?: AbortController;
   /** When the caller's token stops being good (epoch ms, clock tolerance included). */
   private expiresAt?: number;
   private expiryTimer?: NodeJS.Timeout;
@@ -37,6 +38,16 @@ export class WsRpcConnection implements RpcConnection {
       on: boolean,
     ) => void,
   ) {}
+
+  /** Aborted when the connection closes (or the gateway stops): its calls are cancelled. */
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  /** Cancels the calls still running on this connection. */
+  abortCalls(): void {
+    this.controller?.abort(new Error('connection closed'));
+  }
 
   get isOpen(): boolean {
     return this.socket.readyState === this.socket.OPEN;

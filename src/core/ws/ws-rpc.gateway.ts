@@ -67,7 +67,7 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
     socket.on('message', (data: RawData) => this.onFrame(connection, data));
     socket.once('close', () => {
       connection.dispose();
-      connection.controller.abort();
+      connection.abortCalls();
       this.connections.remove(connection);
     });
     socket.on('error', (err) =>
@@ -118,7 +118,9 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
         correlationId: `${connection.id}.${++connection.frames}`,
         connection,
         caller: connection.caller,
-        signal: connection.controller.signal,
+        get signal() {
+          return connection.signal;
+        },
       })
       .then(
         ({ response }) => {
