@@ -137,6 +137,16 @@ describe('validateParams', () => {
     });
   });
 
+  it('takes null for an optional param as not given (its default applies), not for a required one', () => {
+    expect(validateParams(PageParams, { key: 'k', limit: null, meta: null })).toEqual({
+      key: 'k',
+      limit: 20,
+    });
+    expect(refusal({ key: null }, PageParams).data).toEqual({
+      violations: [{ path: 'key', message: 'must be string' }],
+    });
+  });
+
   it('checks @MaxJsonLength through the schema keyword it publishes', () => {
     expect(validateParams(PageParams, { key: 'k', meta: { a: 1 } })).toMatchObject({
       meta: { a: 1 },

@@ -131,8 +131,13 @@ export class RpcParamsCompiler {
     const validate: ValidateFunction = this.ajv.compile(
       resolveRefs(schema, components) as JsonSchema,
     );
+    // `null` for an optional param means "not given", as it did under class-validator's
+    // @IsOptional (clients in languages without `undefined` send it); its default then applies.
+    const required = new Set((schema.required ?? []) as string[]);
+    const optional = Object.keys(schema.properties ?? {}).filter((key) => !required.has(key));
     return (raw) => {
       const params = prepare(raw);
+      for (const key of optional) if (params[key] === null) delete params[key];
       if (!validate(params)) throw invalid(violationsFromAjv(validate.errors ?? []));
       return params;
     };
