@@ -22,6 +22,10 @@ class Methods {
 
   @SessionRateLimited('conversation')
   perSession(): void {}
+
+  // A computed limit: the stock guard's path, per call.
+  @Throttle({ client: { limit: () => 2, ttl: 60_000 } })
+  computed(): void {}
 }
 
 function guard(): GatewayThrottlerGuard {
@@ -51,12 +55,12 @@ function method(name: keyof Methods): RpcMethodDescriptor {
   };
 }
 
-function call(params: unknown = {}): RpcCallContext {
+function call(params: unknown = {}, subject = 'alice'): RpcCallContext {
   return {
     method: { name: 'test' },
     params,
     transport: 'http',
-    caller: { subject: 'alice', scopes: new Set() },
+    caller: { subject, scopes: new Set() },
     ip: '127.0.0.1',
     headers: {},
     correlationId: 'c',
@@ -98,5 +102,23 @@ describe('GatewayThrottlerGuard.prepareRpcCheck', () => {
     const check = guard().prepareRpcCheck(method('perSession'))!;
     expect(passes(check, { conversation: 'a' })).toBe(1);
     expect(passes(check, { conversation: 'b' })).toBe(1);
+  });
+
+  it('keys a computed limit, on the stock path, by subject as prepared ones are', async () => {
+    const check = guard().prepareRpcCheck(method('computed'))!;
+    const outcomes = async (subject: string) => {
+      const seen: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        seen.push(
+          await Promise.resolve(check(call({}, subject))).then(
+            () => 'ok',
+            (error: unknown) => (error instanceof RateLimitedException ? 'limited' : 'other'),
+          ),
+        );
+      }
+      return seen;
+    };
+    expect(await outcomes('alice')).toEqual(['ok', 'ok', 'limited']);
+    expect(await outcomes('bob')).toEqual(['ok', 'ok', 'limited']);
   });
 });

@@ -215,7 +215,7 @@ export class GatewayThrottlerGuard extends ThrottlerGuard implements RpcPrepared
     const name = request.throttler.name ?? CLIENT_THROTTLER;
     const call = getRpcCallContext(context);
     const tracker = call
-      ? (await request.getTracker(call as never, context)) || undefined
+      ? await this.rpcTracker(call, request, context)
       : this.httpTracker(context, name);
     if (tracker === undefined) return true;
     let record: RateLimitRecord;
@@ -251,6 +251,32 @@ export class GatewayThrottlerGuard extends ThrottlerGuard implements RpcPrepared
       new Map([['retry-after', String(Math.ceil(retryAfterMs / 1000))]]),
     );
     throw new ThrottlerException();
+  }
+
+  /**
+   * A JSON-RPC call on the stock path (a method with a tracker or computed limit of its own): its
+   * own tracker if it has one, else the same subject and session keys as prepared calls.
+   */
+  private async rpcTracker(
+    call: RpcCallContext,
+    request: ThrottlerRequest,
+    context: ExecutionContext,
+  ): Promise<string | undefined> {
+    const name = request.throttler.name ?? CLIENT_THROTTLER;
+    const param =
+      name === SESSION_THROTTLER ? this.sessionParam(context.getHandler(), call) : undefined;
+    if (name === SESSION_THROTTLER && param === undefined) return undefined;
+    if (request.getTracker !== this.commonOptions.getTracker) {
+      return (await request.getTracker(call as never, context)) || undefined;
+    }
+    return new RpcThrottle(name, request.limit, request.ttl, param).trackerOf(call);
+  }
+
+  private sessionParam(handler: object, call: RpcCallContext): string | undefined {
+    return (
+      this.reflector.get<string | undefined>(SESSION_RATE_LIMITED, handler as () => void) ??
+      (this.sessionMethods.has(call.method.name) ? 'sessionKey' : undefined)
+    );
   }
 
   /** Per client IP and per route: each limited route has a budget of its own. */

@@ -49,7 +49,13 @@ export class RpcThrottle {
 
   /** The store key for a call, or undefined when this limit does not count it. */
   keyOf(call: RpcCallContext): string | undefined {
-    if (this.name !== SESSION_THROTTLER) return this.prefix + who(call);
+    const tracker = this.trackerOf(call);
+    return tracker === undefined ? undefined : this.prefix + tracker;
+  }
+
+  /** Who (and, for the session limit, which session) a call is counted against. */
+  trackerOf(call: RpcCallContext): string | undefined {
+    if (this.name !== SESSION_THROTTLER) return who(call);
     const params = call.params;
     const value =
       typeof params === 'object' && params !== null && !Array.isArray(params)
@@ -59,6 +65,6 @@ export class RpcThrottle {
     if (typeof value !== 'string' || value === '') return undefined;
     // Counted per (caller, session): another subject's calls with this key (refused -32004 as
     // if the session did not exist) must not spend its owner's budget.
-    return `${this.prefix}${who(call)}:${boundedKey(value)}`;
+    return `${who(call)}:${boundedKey(value)}`;
   }
 }
