@@ -98,6 +98,14 @@ describe.skipIf(!redis)('rate limits shared through Redis', () => {
       data: { reason: 'store_unavailable', retryAfterMs: 1000 },
     });
     expect(refused.headers.get('retry-after')).toBe('1');
+    // A limited plain HTTP route is refused the HTTP way too: 429 with Retry-After, not a 500.
+    const token = await fetch(`${closed.baseUrl}/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&client_id=nobody&client_secret=wrong',
+    });
+    expect(token.status).toBe(429);
+    expect(token.headers.get('retry-after')).toBe('1');
     const stats = closed.app.get(RateLimitStatsService).snapshot();
     expect(stats.store).toMatchObject({ store: 'redis', available: false });
     expect(stats.storeFailures).toBeGreaterThanOrEqual(1);

@@ -1,17 +1,10 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { Caller } from '../core/identity/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
-import { RateLimitStatsService } from '../core/rate-limit/rate-limit-stats.service.js';
+import { RateLimitCounter } from '../core/rate-limit/rate-limit.counter.js';
 import { CLIENT_THROTTLER } from '../core/rate-limit/rate-limit.options.js';
-import {
-  RATE_LIMIT_STORE,
-  RateLimitStoreUnavailableError,
-  type RateLimitStore,
-} from '../core/rate-limit/rate-limit.store.js';
+import { RateLimitedException } from '../core/rate-limit/rate-limited.exception.js';
 import { McpRefusal } from './mcp-refusal.js';
-
-/** How long a client is told to wait while the store is unreachable and limits fail closed. */
-const STORE_FAILURE_RETRY_MS = 1000;
 
 /**
  * Counts each /mcp request against the caller's `client` limit, the very counter JSON-RPC
@@ -23,32 +16,23 @@ const STORE_FAILURE_RETRY_MS = 1000;
 export class McpRequestLimiter {
   constructor(
     private readonly config: GatewayConfig,
-    @Optional() @Inject(RATE_LIMIT_STORE) private readonly store?: RateLimitStore,
-    @Optional() private readonly stats?: RateLimitStatsService,
+    @Optional() private readonly counter?: RateLimitCounter,
   ) {}
 
   /** Counts one request; throws McpRefusal (429 with Retry-After) when over the limit. */
   async consume(caller: Caller): Promise<void> {
-    if (!this.store) return;
-    const { limit, ttl } = this.config.rateLimit.client;
-    let record;
+    if (!this.counter) return;
+    const limit = { name: CLIENT_THROTTLER, ...this.config.rateLimit.client };
     try {
-      record = await this.store.increment(
-        `${CLIENT_THROTTLER}:sub:${caller.subject}`,
-        ttl,
-        limit,
-        ttl,
-        CLIENT_THROTTLER,
+      const record = await this.counter.count(limit, `${CLIENT_THROTTLER}:sub:${caller.subject}`);
+      if (record) this.counter.refuseIfBlocked(limit, record);
+    } catch (error) {
+      if (!(error instanceof RateLimitedException)) throw error;
+      const { retryAfterMs, reason } = error.data as { retryAfterMs: number; reason?: string };
+      throw McpRefusal.rateLimited(
+        retryAfterMs,
+        reason === 'store_unavailable' ? reason : undefined,
       );
-    } catch (err) {
-      if (!(err instanceof RateLimitStoreUnavailableError)) throw err;
-      this.stats?.storeFailed();
-      if (this.config.rateLimit.onStoreFailure === 'open') return;
-      this.stats?.rejected(CLIENT_THROTTLER);
-      throw McpRefusal.rateLimited(STORE_FAILURE_RETRY_MS, 'store_unavailable');
     }
-    if (!record.isBlocked) return;
-    this.stats?.rejected(CLIENT_THROTTLER);
-    throw McpRefusal.rateLimited(Math.max(1, record.timeToExpireMs));
   }
 }

@@ -1,23 +1,11 @@
-import {
-  Inject,
-  Injectable,
-  SetMetadata,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createHash } from 'node:crypto';
 import { GatewayConfig, type LimitConfig } from '../core/config/gateway-config.js';
-import { RateLimitStatsService } from '../core/rate-limit/rate-limit-stats.service.js';
+import { RateLimitCounter, retryAfterMs } from '../core/rate-limit/rate-limit.counter.js';
 import { writeRateLimitHeaders } from '../core/rate-limit/rate-limit.headers.js';
 import { CLIENT_THROTTLER, SESSION_THROTTLER } from '../core/rate-limit/rate-limit.options.js';
-import {
-  RATE_LIMIT_STORE,
-  RateLimitStoreUnavailableError,
-  type RateLimitStore,
-} from '../core/rate-limit/rate-limit.store.js';
-import { RateLimitedException } from '../core/rate-limit/rate-limited.exception.js';
+import { boundedKey } from '../core/rate-limit/rpc-throttle.js';
 import { HttpCallerResolver } from './http-caller.resolver.js';
 import { SESSION_HEADER } from './openai.headers.js';
 
@@ -25,9 +13,6 @@ const SESSION_LIMITED = 'openclaw:openai-session-limited';
 
 /** The route is a session turn: the `session` limit applies to the session the header names. */
 export const SessionTurnRoute = (): MethodDecorator => SetMetadata(SESSION_LIMITED, true);
-
-/** Longest header value kept as it is in a store key; longer ones are hashed. */
-const MAX_KEY_PART = 64;
 
 /**
  * The gateway's limits for /v1, counted in the same store under the same keys as JSON-RPC calls
@@ -39,9 +24,8 @@ const MAX_KEY_PART = 64;
 @Injectable()
 export class OpenAiRateLimitGuard implements CanActivate {
   constructor(
-    @Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore,
+    private readonly counter: RateLimitCounter,
     private readonly config: GatewayConfig,
-    private readonly stats: RateLimitStatsService,
     private readonly callers: HttpCallerResolver,
     private readonly reflector: Reflector,
   ) {}
@@ -77,30 +61,15 @@ export class OpenAiRateLimitGuard implements CanActivate {
     { limit, ttl }: LimitConfig,
     headers: Map<string, string>,
   ): Promise<void> {
-    let record;
-    try {
-      record = await this.store.increment(`${name}:${tracker}`, ttl, limit, ttl, name);
-    } catch (error) {
-      if (!(error instanceof RateLimitStoreUnavailableError)) throw error;
-      this.stats.storeFailed();
-      if (this.config.rateLimit.onStoreFailure === 'open') return;
-      this.stats.rejected(name);
-      throw new RateLimitedException(1000, name, 'store_unavailable');
-    }
-    const retryAfterMs = Math.max(1, record.timeToExpireMs);
+    const counted = { name, limit, ttl };
+    const record = await this.counter.count(counted, `${name}:${tracker}`);
+    if (!record) return;
     writeRateLimitHeaders(headers, name, {
       limit,
       windowSeconds: Math.ceil(ttl / 1000),
       remaining: Math.max(0, limit - record.totalHits),
-      resetSeconds: Math.ceil(retryAfterMs / 1000),
+      resetSeconds: Math.ceil(retryAfterMs(record) / 1000),
     });
-    if (!record.isBlocked) return;
-    this.stats.rejected(name);
-    throw new RateLimitedException(retryAfterMs, name);
+    this.counter.refuseIfBlocked(counted, record);
   }
-}
-
-function boundedKey(value: string): string {
-  if (value.length <= MAX_KEY_PART) return value;
-  return `#${createHash('sha256').update(value).digest('base64url')}`;
 }

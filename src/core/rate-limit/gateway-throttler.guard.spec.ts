@@ -8,6 +8,7 @@ import type { RpcMethodDescriptor } from '../rpc/rpc-guard.js';
 import { GatewayThrottlerGuard } from './gateway-throttler.guard.js';
 import { MemoryRateLimitStore } from './memory-rate-limit.store.js';
 import { RateLimitStatsService } from './rate-limit-stats.service.js';
+import { RateLimitCounter } from './rate-limit.counter.js';
 import { RateLimitedException } from './rate-limited.exception.js';
 import { SessionRateLimited } from './session-rate-limited.decorator.js';
 
@@ -34,12 +35,13 @@ function guard(): GatewayThrottlerGuard {
     { name: 'session', limit: 1, ttl: 60_000 },
   ];
   const store = new MemoryRateLimitStore();
+  const config = new GatewayConfig();
   return new GatewayThrottlerGuard(
     { throttlers },
     store,
     new Reflector(),
-    new GatewayConfig(),
-    new RateLimitStatsService(store),
+    config,
+    new RateLimitCounter(store, config, new RateLimitStatsService(store)),
     {},
   );
 }

@@ -17,7 +17,7 @@ import type { RpcConnection } from '../rpc/rpc-connection.js';
 import { RpcExecutionContext } from '../rpc/rpc-execution-context.js';
 import type { RpcCallCheck, RpcMethodDescriptor, RpcPreparedGuard } from '../rpc/rpc-guard.js';
 import { WsCloseCode } from '../ws/ws-close-code.js';
-import { RateLimitStatsService } from './rate-limit-stats.service.js';
+import { RateLimitCounter, retryAfterMs } from './rate-limit.counter.js';
 import { writePolicyHeaders, writeRateLimitHeaders } from './rate-limit.headers.js';
 import {
   CLIENT_THROTTLER,
@@ -28,11 +28,7 @@ import {
   SESSION_THROTTLER,
   type RateLimitModuleOptions,
 } from './rate-limit.options.js';
-import {
-  RateLimitStoreUnavailableError,
-  type RateLimitRecord,
-  type RateLimitStore,
-} from './rate-limit.store.js';
+import type { RateLimitRecord, RateLimitStore } from './rate-limit.store.js';
 import { RateLimitedException } from './rate-limited.exception.js';
 import { RpcThrottle } from './rpc-throttle.js';
 import { SESSION_RATE_LIMITED } from './session-rate-limited.decorator.js';
@@ -44,9 +40,6 @@ const THROTTLER_TTL = 'THROTTLER:TTL';
 const THROTTLER_TRACKER = 'THROTTLER:TRACKER';
 const THROTTLER_KEY_GENERATOR = 'THROTTLER:KEY_GENERATOR';
 const THROTTLER_SKIP = 'THROTTLER:SKIP';
-
-/** How long a client is told to wait while the store is unreachable and limits fail closed. */
-const STORE_FAILURE_RETRY_MS = 1000;
 
 /**
  * The route Fastify matched, as registered (`/auth/token`), never the raw URL: `/auth/%74oken`
@@ -70,18 +63,16 @@ export class GatewayThrottlerGuard extends ThrottlerGuard implements RpcPrepared
   private readonly httpRoutes: ReadonlySet<string>;
   private readonly violationsBeforeClose: number;
   private readonly violations = new WeakMap<RpcConnection, { count: number; resetAt: number }>();
-  private readonly store: RateLimitStore;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: RateLimitStore,
     reflector: Reflector,
     private readonly config: GatewayConfig,
-    private readonly stats: RateLimitStatsService,
+    private readonly counter: RateLimitCounter,
     @Inject(RATE_LIMIT_MODULE_OPTIONS) moduleOptions: RateLimitModuleOptions,
   ) {
     super(options, storage, reflector);
-    this.store = storage;
     this.sessionMethods = new Set(moduleOptions.sessionMethods ?? DEFAULT_SESSION_METHODS);
     this.httpRoutes = new Set(moduleOptions.httpRoutes ?? DEFAULT_HTTP_ROUTES);
     this.violationsBeforeClose =
@@ -144,48 +135,29 @@ export class GatewayThrottlerGuard extends ThrottlerGuard implements RpcPrepared
       const throttle = throttles[i];
       const key = throttle.keyOf(call);
       if (key === undefined) continue;
-      if (this.store.hit) {
-        this.apply(call, throttle, this.store.hit(key, throttle.ttl, throttle.limit));
+      const counted = this.counter.count(throttle, key);
+      if (!(counted instanceof Promise)) {
+        if (counted) this.apply(call, throttle, counted);
         continue;
       }
-      return this.store
-        .increment(key, throttle.ttl, throttle.limit, throttle.ttl, throttle.name)
-        .then(
-          (record) => {
-            this.apply(call, throttle, record);
-            return this.countCall(call, throttles, i + 1);
-          },
-          (err: unknown) => {
-            this.storeFailed(err, throttle.name);
-            return this.countCall(call, throttles, i + 1);
-          },
-        );
+      return counted.then((record) => {
+        if (record) this.apply(call, throttle, record);
+        return this.countCall(call, throttles, i + 1);
+      });
     }
   }
 
   private apply(call: RpcCallContext, throttle: RpcThrottle, record: RateLimitRecord): void {
-    const retryAfterMs = Math.max(1, record.timeToExpireMs);
     if (call.transport === 'http') {
       writePolicyHeaders(
         call.responseHeaders,
         throttle,
         Math.max(0, throttle.limit - record.totalHits),
-        Math.ceil(retryAfterMs / 1000),
+        Math.ceil(retryAfterMs(record) / 1000),
       );
     }
-    if (!record.isBlocked) return;
-    this.stats.rejected(throttle.name);
-    if (call.connection) this.countViolation(call.connection, throttle.ttl);
-    throw new RateLimitedException(retryAfterMs, throttle.name);
-  }
-
-  /** An unreachable store: limits fail open or closed, as `rateLimit.onStoreFailure` says. */
-  private storeFailed(err: unknown, name: string): void {
-    if (!(err instanceof RateLimitStoreUnavailableError)) throw err;
-    this.stats.storeFailed();
-    if (this.config.rateLimit.onStoreFailure === 'open') return;
-    this.stats.rejected(name);
-    throw new RateLimitedException(STORE_FAILURE_RETRY_MS, name, 'store_unavailable');
+    if (record.isBlocked && call.connection) this.countViolation(call.connection, throttle.ttl);
+    this.counter.refuseIfBlocked(throttle, record);
   }
 
   private async stockCheck(method: RpcMethodDescriptor, call: RpcCallContext): Promise<void> {
@@ -218,39 +190,37 @@ export class GatewayThrottlerGuard extends ThrottlerGuard implements RpcPrepared
       ? await this.rpcTracker(call, request, context)
       : this.httpTracker(context, name);
     if (tracker === undefined) return true;
-    let record: RateLimitRecord;
+    const counted = { name, limit, ttl };
+    let record: RateLimitRecord | undefined;
     try {
-      record = await this.store.increment(`${name}:${tracker}`, ttl, limit, ttl, name);
-    } catch (err) {
-      this.storeFailed(err, name);
+      record = await this.counter.count(counted, `${name}:${tracker}`);
+      if (!record) return true;
+      const headers = call
+        ? call.transport === 'http'
+          ? call.responseHeaders
+          : undefined
+        : new Map<string, string>();
+      if (headers) {
+        writeRateLimitHeaders(headers, name, {
+          limit,
+          windowSeconds: Math.ceil(ttl / 1000),
+          remaining: Math.max(0, limit - record.totalHits),
+          resetSeconds: Math.ceil(retryAfterMs(record) / 1000),
+        });
+        if (!call) this.setReplyHeaders(context, headers);
+      }
+      if (record.isBlocked && call?.connection) this.countViolation(call.connection, ttl);
+      this.counter.refuseIfBlocked(counted, record);
       return true;
+    } catch (error) {
+      // A plain HTTP route is refused the HTTP way: 429 with Retry-After.
+      if (call || !(error instanceof RateLimitedException)) throw error;
+      this.setReplyHeaders(
+        context,
+        new Map([['retry-after', String(Math.ceil(error.retryAfterMs / 1000))]]),
+      );
+      throw new ThrottlerException();
     }
-    const retryAfterMs = Math.max(1, record.timeToExpireMs);
-    const headers = call
-      ? call.transport === 'http'
-        ? call.responseHeaders
-        : undefined
-      : new Map<string, string>();
-    if (headers) {
-      writeRateLimitHeaders(headers, name, {
-        limit,
-        windowSeconds: Math.ceil(ttl / 1000),
-        remaining: Math.max(0, limit - record.totalHits),
-        resetSeconds: Math.ceil(retryAfterMs / 1000),
-      });
-      if (!call) this.setReplyHeaders(context, headers);
-    }
-    if (!record.isBlocked) return true;
-    this.stats.rejected(name);
-    if (call) {
-      if (call.connection) this.countViolation(call.connection, ttl);
-      throw new RateLimitedException(retryAfterMs, name);
-    }
-    this.setReplyHeaders(
-      context,
-      new Map([['retry-after', String(Math.ceil(retryAfterMs / 1000))]]),
-    );
-    throw new ThrottlerException();
   }
 
   /**

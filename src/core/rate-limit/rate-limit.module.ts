@@ -8,6 +8,7 @@ import { GatewayThrottlerGuard } from './gateway-throttler.guard.js';
 import { IpAuthFailureLimiter } from './ip-auth-failure.limiter.js';
 import { MemoryRateLimitStore } from './memory-rate-limit.store.js';
 import { RateLimitStatsService } from './rate-limit-stats.service.js';
+import { RateLimitCounter } from './rate-limit.counter.js';
 import {
   CLIENT_THROTTLER,
   RATE_LIMIT_MODULE_OPTIONS,
@@ -70,12 +71,19 @@ const storeProvider: Provider = {
     // The guard's storage is ours, whatever ThrottlerModule would default to.
     { provide: ThrottlerStorage, useExisting: RATE_LIMIT_STORE },
     RateLimitStatsService,
+    RateLimitCounter,
     WsConnectionLimiter,
     { provide: WS_UPGRADE_LIMITER, useExisting: WsConnectionLimiter },
     IpAuthFailureLimiter,
     { provide: AUTH_FAILURE_LIMITER, useExisting: IpAuthFailureLimiter },
     { provide: APP_GUARD, useClass: GatewayThrottlerGuard },
   ],
-  exports: [RateLimitStatsService, RATE_LIMIT_STORE, WS_UPGRADE_LIMITER, AUTH_FAILURE_LIMITER],
+  exports: [
+    RateLimitStatsService,
+    RateLimitCounter,
+    RATE_LIMIT_STORE,
+    WS_UPGRADE_LIMITER,
+    AUTH_FAILURE_LIMITER,
+  ],
 })
 export class RateLimitModule {}

@@ -1,0 +1,69 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { GatewayConfig } from '../config/gateway-config.js';
+import { RateLimitStatsService } from './rate-limit-stats.service.js';
+import {
+  RATE_LIMIT_STORE,
+  RateLimitStoreUnavailableError,
+  type RateLimitRecord,
+  type RateLimitStore,
+} from './rate-limit.store.js';
+import { RateLimitedException } from './rate-limited.exception.js';
+
+/** How long a client is told to wait while the store is unreachable and limits fail closed. */
+const STORE_FAILURE_RETRY_MS = 1000;
+
+/** A limit as the counter needs it: its name (in keys, errors and /status), size and window. */
+export interface CountedLimit {
+  readonly name: string;
+  readonly limit: number;
+  readonly ttl: number;
+}
+
+/**
+ * One hit against a limit in the shared store, for every place that counts: the JSON-RPC
+ * throttler, and the fronts that count their HTTP requests against the same budgets (/v1, /mcp).
+ * An unreachable store applies `rateLimit.onStoreFailure`; refusals are counted for /status.
+ */
+@Injectable()
+export class RateLimitCounter {
+  constructor(
+    @Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore,
+    private readonly config: GatewayConfig,
+    private readonly stats: RateLimitStatsService,
+  ) {}
+
+  /**
+   * Counts `key` against the limit: its record, at once from a store that needs no I/O (memory),
+   * or undefined when the store is down and limits fail open. Throws RateLimitedException when
+   * the store is down and limits fail closed.
+   */
+  count(
+    limit: CountedLimit,
+    key: string,
+  ): RateLimitRecord | undefined | Promise<RateLimitRecord | undefined> {
+    if (this.store.hit) return this.store.hit(key, limit.ttl, limit.limit);
+    return this.store
+      .increment(key, limit.ttl, limit.limit, limit.ttl, limit.name)
+      .catch((err: unknown) => this.storeFailed(err, limit.name));
+  }
+
+  /** Refuses a hit over the limit: RateLimitedException with the time until the window ends. */
+  refuseIfBlocked(limit: CountedLimit, record: RateLimitRecord): void {
+    if (!record.isBlocked) return;
+    this.stats.rejected(limit.name);
+    throw new RateLimitedException(retryAfterMs(record), limit.name);
+  }
+
+  private storeFailed(err: unknown, name: string): undefined {
+    if (!(err instanceof RateLimitStoreUnavailableError)) throw err;
+    this.stats.storeFailed();
+    if (this.config.rateLimit.onStoreFailure === 'open') return undefined;
+    this.stats.rejected(name);
+    throw new RateLimitedException(STORE_FAILURE_RETRY_MS, name, 'store_unavailable');
+  }
+}
+
+/** When a refused client may try again (ms, at least 1). */
+export function retryAfterMs(record: RateLimitRecord): number {
+  return Math.max(1, record.timeToExpireMs);
+}
