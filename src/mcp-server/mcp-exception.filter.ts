@@ -14,7 +14,7 @@ import { mcpResourceUrls } from './mcp-resource.urls.js';
 
 /**
  * Writes /mcp refusals, the one place they are mapped: McpRefusal with its status, and the
- * global JwtAuthGuard's 401 (and a token refused by McpCallerResolver). The guard's Bearer challenge is kept and extended with the
+ * global JwtAuthGuard's 401 (and a request that reached /mcp without the guard's caller). The guard's Bearer challenge is kept and extended with the
  * protected-resource metadata URL, which is how an MCP client finds where to get a token
  * (MCP authorization, RFC 9728 §5.1). Bodies are JSON-RPC errors, like /rpc's.
  */
@@ -52,7 +52,7 @@ export class McpExceptionFilter implements ExceptionFilter {
       return;
     }
 
-    // The guard set its challenge before throwing; a token refused here (McpCallerResolver) has none.
+    // The guard set its challenge before throwing; a request refused here (no caller from the guard) has none.
     const challenge =
       exception instanceof InvalidTokenError
         ? bearerChallenge(exception)

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../core/auth/auth.module.js';
 import { RpcModule } from '../core/rpc/rpc.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
-import { McpCallerResolver } from './mcp-caller.resolver.js';
 import { McpHttpService } from './mcp-http.service.js';
 import { McpRequestLimiter } from './mcp-request.limiter.js';
 import { McpSdkLoader } from './mcp-sdk.loader.js';
@@ -25,7 +24,6 @@ import { ProtectedResourceController } from './protected-resource.controller.js'
     McpSessionRegistry,
     McpHttpService,
     McpRequestLimiter,
-    McpCallerResolver,
   ],
   exports: [McpSessionRegistry],
 })

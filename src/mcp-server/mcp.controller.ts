@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayConfig } from '../core/config/gateway-config.js';
-import { McpCallerResolver } from './mcp-caller.resolver.js';
+import { requestCaller } from '../core/auth/request-caller.js';
 import { McpExceptionFilter } from './mcp-exception.filter.js';
 import { McpHttpService } from './mcp-http.service.js';
 import { MCP_PATH, mcpResourceUrls } from './mcp-resource.urls.js';
@@ -16,7 +16,6 @@ import { MCP_PATH, mcpResourceUrls } from './mcp-resource.urls.js';
 @UseFilters(McpExceptionFilter)
 export class McpController {
   constructor(
-    private readonly callers: McpCallerResolver,
     private readonly mcp: McpHttpService,
     private readonly config: GatewayConfig,
   ) {}
@@ -37,7 +36,7 @@ export class McpController {
   }
 
   private async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const caller = await this.callers.resolve(request);
+    const caller = requestCaller(request);
     const outcome = await this.mcp.handle(caller, {
       method: request.method,
       url: mcpResourceUrls(this.config, request).resource,

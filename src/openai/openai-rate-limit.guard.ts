@@ -6,7 +6,7 @@ import { RateLimitCounter, retryAfterMs } from '../core/rate-limit/rate-limit.co
 import { writeRateLimitHeaders } from '../core/rate-limit/rate-limit.headers.js';
 import { CLIENT_THROTTLER, SESSION_THROTTLER } from '../core/rate-limit/rate-limit.options.js';
 import { boundedKey } from '../core/rate-limit/rpc-throttle.js';
-import { HttpCallerResolver } from './http-caller.resolver.js';
+import { requestCaller } from '../core/auth/request-caller.js';
 import { SESSION_HEADER } from './openai.headers.js';
 
 const SESSION_LIMITED = 'openclaw:openai-session-limited';
@@ -26,7 +26,6 @@ export class OpenAiRateLimitGuard implements CanActivate {
   constructor(
     private readonly counter: RateLimitCounter,
     private readonly config: GatewayConfig,
-    private readonly callers: HttpCallerResolver,
     private readonly reflector: Reflector,
   ) {}
 
@@ -34,7 +33,7 @@ export class OpenAiRateLimitGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const who = `sub:${(await this.callers.resolve(request)).subject}`;
+    const who = `sub:${requestCaller(request).subject}`;
     const headers = new Map<string, string>();
     try {
       await this.hit(CLIENT_THROTTLER, who, this.config.rateLimit.client, headers);

@@ -19,7 +19,7 @@ import { RequireScope } from '../core/identity/route-scope.decorator.js';
 import { requestCorrelationId } from '../core/logging/correlation-id.js';
 import { RpcStatsService } from '../core/rpc/rpc-stats.service.js';
 import { ChatCompletionsService } from './chat-completions.service.js';
-import { HttpCallerResolver } from './http-caller.resolver.js';
+import { requestCaller } from '../core/auth/request-caller.js';
 import { NO_RETRY, OpenAiError } from './openai-error.js';
 import { toOpenAiModel, type OpenAiModel, type OpenAiModelList } from './openai-model.mapper.js';
 import { OpenAiExceptionFilter } from './openai-exception.filter.js';
@@ -46,7 +46,6 @@ export class OpenAiController {
   constructor(
     private readonly agents: AgentRegistry,
     private readonly chat: ChatCompletionsService,
-    private readonly callers: HttpCallerResolver,
     private readonly stats: RpcStatsService,
   ) {}
 
@@ -81,7 +80,7 @@ export class OpenAiController {
   @RouteConfig(API_ROUTE)
   chatCompletions(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     return this.track('POST /v1/chat/completions', async () => {
-      const caller = await this.callers.resolve(request);
+      const caller = requestCaller(request);
       const sessionKey = sessionKeyOf(request.headers[SESSION_HEADER]);
       const turn = await this.chat.prepare(caller, request.body, sessionKey);
       // Errors from here on carry the session too: the client can read what was stored.

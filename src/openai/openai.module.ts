@@ -4,7 +4,6 @@ import { AuthModule } from '../core/auth/auth.module.js';
 import { RpcModule } from '../core/rpc/rpc.module.js';
 import { ChatCompletionValidator } from './chat-completion.validator.js';
 import { ChatCompletionsService } from './chat-completions.service.js';
-import { HttpCallerResolver } from './http-caller.resolver.js';
 import { OpenAiErrorShaper } from './openai-error.shaper.js';
 import { OpenAiRateLimitGuard } from './openai-rate-limit.guard.js';
 import { OpenAiController } from './openai.controller.js';
@@ -21,7 +20,6 @@ import { SessionTurnTaps } from './session-turn.taps.js';
   providers: [
     ChatCompletionsService,
     ChatCompletionValidator,
-    HttpCallerResolver,
     OpenAiRateLimitGuard,
     OpenAiErrorShaper,
     SessionTurnTaps,
