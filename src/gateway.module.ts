@@ -5,6 +5,7 @@ import { ConfigModule } from './core/config/config.module.js';
 import { GatewayConfig } from './core/config/gateway-config.js';
 import { DatabaseModule } from './core/database/database.module.js';
 import { DATABASE_EXTENSION_OPTIONS } from './core/database/database-extension.js';
+import { AuditModule } from './core/audit/audit.module.js';
 import { AuthModule } from './core/auth/auth.module.js';
 import { AUTH_MODULE_OPTIONS } from './core/auth/auth-module.options.js';
 import { RATE_LIMIT_MODULE_OPTIONS } from './core/rate-limit/rate-limit.options.js';
@@ -126,6 +127,7 @@ export class GatewayModule {
         RpcModule,
         WsModule,
         HealthModule,
+        AuditModule,
         // Order matters: authentication runs first so that limits count per verified subject.
         AuthModule,
         RateLimitModule,
