@@ -58,14 +58,14 @@ export class McpSessionFactory {
 
   private listTools(extra: HandlerExtra): ListToolsResult {
     // Counted with the JSON-RPC methods (/status, /metrics), under the MCP method's name.
-    this.stats.started();
+    const startedAt = this.stats.started();
     try {
       this.authorize(extra, TOOLS_READ_SCOPE);
       const result = { tools: this.tools.list().map(toMcpTool) };
-      this.stats.finished(MCP_TOOLS_LIST, false);
+      this.stats.finished(MCP_TOOLS_LIST, false, startedAt);
       return result;
     } catch (error) {
-      this.stats.finished(MCP_TOOLS_LIST, true);
+      this.stats.finished(MCP_TOOLS_LIST, true, startedAt);
       throw error;
     }
   }
@@ -75,7 +75,7 @@ export class McpSessionFactory {
     args: Record<string, unknown> | undefined,
     extra: HandlerExtra,
   ): Promise<CallToolResult> {
-    this.stats.started();
+    const startedAt = this.stats.started();
     let failed = true;
     try {
       const caller = this.authorize(extra, TOOLS_EXECUTE_SCOPE);
@@ -94,7 +94,7 @@ export class McpSessionFactory {
       if (failure.kind === 'tool-error') return failure.result;
       throw new McpProtocolError(failure.code, failure.message, failure.data);
     } finally {
-      this.stats.finished(MCP_TOOLS_CALL, failed);
+      this.stats.finished(MCP_TOOLS_CALL, failed, startedAt);
     }
   }
 

@@ -125,14 +125,14 @@ export class OpenAiController {
 
   /** Counted like JSON-RPC calls (openclaw_rpc_calls_total, /status), in flight for the drain. */
   private async track<T>(name: string, call: () => Promise<T>): Promise<T> {
-    this.stats.started();
+    const startedAt = this.stats.started();
     let failed = true;
     try {
       const result = await call();
       failed = false;
       return result;
     } finally {
-      this.stats.finished(name, failed);
+      this.stats.finished(name, failed, startedAt);
     }
   }
 }

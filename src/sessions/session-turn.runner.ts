@@ -25,6 +25,7 @@ import {
 } from './session.exception.js';
 import { toAgentResponse } from './session-event.mapping.js';
 import { LinkedAbortController } from '../core/abort/linked-abort.controller.js';
+import { LiveSeries } from '../core/live-series/live-series.js';
 
 /** What an interrupted turn's `agent.error` says: the client may send the message again. */
 export const INTERRUPTED_MESSAGE =
@@ -47,6 +48,7 @@ export class SessionTurnRunner {
     private readonly publisher: SessionEventsPublisher,
     private readonly conversations: SessionConversations,
     private readonly config: GatewayConfig,
+    private readonly live: LiveSeries,
   ) {}
 
   async run(
@@ -222,6 +224,7 @@ export class SessionTurnRunner {
               last,
             );
             lease.freed();
+            this.live.tokensUsed(event.usage);
             // The cached conversation stays current: the next turn need not read the log.
             conversation.follow([stored]);
             return toAgentResponse(stored);

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '../agents/agents.module.js';
 import { EventsModule } from '../core/events/events.module.js';
+import { LiveSeriesModule } from '../core/live-series/live-series.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
 import { EventPageReader } from './event-page.reader.js';
 import { EventStore } from './event-store.js';
@@ -30,7 +31,13 @@ import { SESSION_ENTITIES } from './session.entities.js';
  */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature(SESSION_ENTITIES), AgentsModule, ToolsModule, EventsModule],
+  imports: [
+    TypeOrmModule.forFeature(SESSION_ENTITIES),
+    AgentsModule,
+    ToolsModule,
+    EventsModule,
+    LiveSeriesModule,
+  ],
   providers: [
     EventStore,
     EventPageReader,

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LiveSeries } from '../live-series/live-series.js';
 import {
   RATE_LIMIT_STORE,
   type RateLimitStore,
@@ -13,15 +14,19 @@ export interface RateLimitStats {
   store: RateLimitStoreState;
 }
 
-/** Counts what the limits refused, for /status. */
+/** Counts what the limits refused, for /status and the live series. */
 @Injectable()
 export class RateLimitStatsService {
   private readonly rejections = new Map<string, number>();
   private storeFailures = 0;
 
-  constructor(@Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore) {}
+  constructor(
+    @Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore,
+    private readonly live: LiveSeries = new LiveSeries(),
+  ) {}
 
   rejected(limit: string): void {
+    this.live.rejected();
     this.rejections.set(limit, (this.rejections.get(limit) ?? 0) + 1);
   }
 

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
 import { AUTH_FAILURE_LIMITER } from './auth-failure-limiter.js';
 import { GatewayConfig } from '../config/gateway-config.js';
+import { LiveSeriesModule } from '../live-series/live-series.module.js';
 import { WS_UPGRADE_LIMITER } from '../ws/ws-upgrade-limiter.js';
 import { GatewayThrottlerGuard } from './gateway-throttler.guard.js';
 import { IpAuthFailureLimiter } from './ip-auth-failure.limiter.js';
@@ -56,6 +57,7 @@ const storeProvider: Provider = {
 @Global()
 @Module({
   imports: [
+    LiveSeriesModule,
     ThrottlerModule.forRootAsync({
       inject: [GatewayConfig],
       useFactory: (config: GatewayConfig) => ({

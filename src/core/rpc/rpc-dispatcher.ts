@@ -197,18 +197,17 @@ export class RpcDispatcher {
       return hasId ? failure(id, RpcErrorCode.MethodNotFound, 'Method not found') : undefined;
     }
     const call = new RpcCall(method.metadata, envelope.params, !hasId, id, origin, responseHeaders);
-    const startedAt = this.traceCalls ? performance.now() : 0;
-    this.stats.started();
+    const startedAt = this.stats.started();
     let outcome: unknown;
     try {
       outcome = method.run(call);
     } catch (thrown) {
-      return this.failed(method, call, id, thrown);
+      return this.failed(method, call, id, thrown, startedAt);
     }
     if (!isThenable(outcome)) return this.succeeded(method, call, id, outcome, startedAt);
     return Promise.resolve(outcome).then(
       (result) => this.succeeded(method, call, id, result, startedAt),
-      (thrown: unknown) => this.failed(method, call, id, thrown),
+      (thrown: unknown) => this.failed(method, call, id, thrown, startedAt),
     );
   }
 
@@ -219,7 +218,7 @@ export class RpcDispatcher {
     result: unknown,
     startedAt: number,
   ): JsonRpcResponse | undefined {
-    this.stats.finished(method.metadata.name, false);
+    this.stats.finished(method.metadata.name, false, startedAt);
     if (this.traceCalls) {
       this.logger.debug(
         {
@@ -238,10 +237,11 @@ export class RpcDispatcher {
     call: RpcCall,
     id: JsonRpcId,
     thrown: unknown,
+    startedAt: number,
   ): JsonRpcResponse | undefined {
     const name = method.metadata.name;
-    this.stats.finished(name, true);
     const { error, unexpected } = mapRpcError(thrown, call.correlationId);
+    this.stats.finished(name, true, startedAt, error.code === (RpcErrorCode.RateLimited as number));
     if (unexpected) {
       this.logger.error(
         { method: name, correlationId: call.correlationId, err: thrown },

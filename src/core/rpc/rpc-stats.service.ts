@@ -1,23 +1,41 @@
 import { Injectable } from '@nestjs/common';
+import { LiveSeries } from '../live-series/live-series.js';
 
 export interface MethodStats {
   calls: number;
   failures: number;
 }
 
-/** Counts calls served and failed per method, and the calls in flight, for /status and shutdown. */
+/**
+ * Counts calls served and failed per method, and the calls in flight, for /status and shutdown;
+ * each call also goes into the live series (/status/series) with its latency.
+ */
 @Injectable()
 export class RpcStatsService {
   private readonly byMethod = new Map<string, MethodStats>();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
 
-  started(): void {
+  constructor(private readonly live: LiveSeries = new LiveSeries()) {}
+
+  /** A call starts; the time returned goes back to finished() to measure its latency. */
+  started(): number {
     this.inFlight++;
+    return performance.now();
   }
 
-  finished(method: string | undefined, failed: boolean): void {
+  /**
+   * A call was answered. A refusal by a rate limit (`limited`) counts as a failure of its method
+   * but not as an error in the live series, where the limits' own rejections are counted.
+   */
+  finished(
+    method: string | undefined,
+    failed: boolean,
+    startedAt = Number.NaN,
+    limited = false,
+  ): void {
     this.inFlight--;
+    this.live.call(performance.now() - startedAt, failed && !limited);
     if (method !== undefined) {
       let stats = this.byMethod.get(method);
       if (!stats) this.byMethod.set(method, (stats = { calls: 0, failures: 0 }));

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { LiveSeriesModule } from '../live-series/live-series.module.js';
 import { HttpErrorShapes } from './http-error-shapes.js';
 import { OpenRpcService } from './openrpc.service.js';
 import { RpcDiscoverRpc } from './rpc-discover.rpc.js';
@@ -11,7 +12,7 @@ import { RpcController } from './rpc.controller.js';
 
 /** The JSON-RPC engine: the method table compiled into call plans, the dispatcher, POST /rpc. */
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, LiveSeriesModule],
   controllers: [RpcController],
   providers: [
     RpcPipelineCompiler,

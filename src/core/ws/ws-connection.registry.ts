@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LiveSeries } from '../live-series/live-series.js';
 import type { WsRpcConnection } from './ws-rpc-connection.js';
 
 /** Live WebSocket connections and who listens to which topic, for server-pushed notifications. */
@@ -7,12 +8,17 @@ export class WsConnectionRegistry {
   private readonly connections = new Map<string, WsRpcConnection>();
   private readonly subscribers = new Map<string, Set<WsRpcConnection>>();
 
+  /** The open count goes into the live series (/status/series) as it changes. */
+  constructor(private readonly live: LiveSeries = new LiveSeries()) {}
+
   add(connection: WsRpcConnection): void {
     this.connections.set(connection.id, connection);
+    this.live.websockets(this.connections.size);
   }
 
   remove(connection: WsRpcConnection): void {
     this.connections.delete(connection.id);
+    this.live.websockets(this.connections.size);
     for (const topic of connection.topics) this.topicChanged(connection, topic, false);
   }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LiveSeriesModule } from '../live-series/live-series.module.js';
 import { RpcModule } from '../rpc/rpc.module.js';
 import { WsConnectionRegistry } from './ws-connection.registry.js';
 import { RpcGateway } from './ws-rpc.gateway.js';
@@ -8,7 +9,7 @@ import { RpcGateway } from './ws-rpc.gateway.js';
  * Authentication and limits at the upgrade come from the (global) auth and rate-limit modules.
  */
 @Module({
-  imports: [RpcModule],
+  imports: [RpcModule, LiveSeriesModule],
   providers: [RpcGateway, WsConnectionRegistry],
   exports: [RpcGateway, WsConnectionRegistry],
 })
