@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiveSeries } from './live-series.js';
+import { LiveSeries, monotonicNow } from './live-series.js';
 
 /** A series on a clock the test moves. */
 function series(windowSeconds = 10, start = 1_000_000_000_000) {
@@ -124,6 +124,30 @@ describe('LiveSeries', () => {
     clock.now += 5000;
     tick();
     expect(live.read().calls).toEqual([0, 1]);
+  });
+
+  it('counts a call at the time its caller read, without reading the clock again', () => {
+    const clock = { now: 1_000_000_000_000, reads: 0 };
+    const live = new LiveSeries({
+      windowSeconds: 10,
+      now: () => {
+        clock.reads++;
+        return clock.now;
+      },
+    });
+    const reads = clock.reads;
+    live.call(1, false, clock.now + 1000);
+    expect(clock.reads).toBe(reads);
+    clock.now += 2000;
+    expect(live.read().t).toEqual([1_000_000_000, 1_000_000_001]);
+    expect(live.read().calls).toEqual([0, 1]);
+  });
+
+  it('runs on the monotonic clock by default, in epoch seconds', () => {
+    const points = new LiveSeries().read();
+    expect(points.until).toBeGreaterThan(Date.now() / 1000 - 5);
+    expect(points.until).toBeLessThan(Date.now() / 1000 + 5);
+    expect(monotonicNow()).toBeCloseTo(performance.timeOrigin + performance.now(), -2);
   });
 
   it('holds a fixed amount of memory, whatever it counts', () => {

@@ -1,5 +1,10 @@
 import { LATENCY_BUCKETS, latencyBucket, latencyQuantile } from './latency-buckets.js';
 
+/** Epoch milliseconds on the monotonic clock: performance.now() from the process's start. */
+export function monotonicNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** Ten minutes at one point a second. */
 export const DEFAULT_WINDOW_SECONDS = 600;
 const TOKENS_MINUTE = 60;
@@ -36,7 +41,11 @@ export interface LiveSeriesPoints {
 
 export interface LiveSeriesOptions {
   windowSeconds?: number;
-  /** Milliseconds since the epoch; a test passes its own clock. */
+  /**
+   * Milliseconds since the epoch; a test passes its own clock. By default the monotonic clock
+   * anchored at the process's start, so that a caller that has just read performance.now() for
+   * a latency can pass that reading instead of paying for a second clock read.
+   */
   now?: () => number;
 }
 
@@ -70,7 +79,7 @@ export class LiveSeries {
       throw new RangeError(`windowSeconds must be an integer of at least 2, got ${window}`);
     }
     this.windowSeconds = window;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? monotonicNow;
     this.second = new Float64Array(window).fill(-1);
     this.calls = new Uint32Array(window);
     this.errors = new Uint32Array(window);
@@ -99,9 +108,12 @@ export class LiveSeries {
     ].reduce((sum, array) => sum + array.byteLength, 0);
   }
 
-  /** A call answered after `latencyMs` (NaN when not measured); `failed` counts it as an error. */
-  call(latencyMs: number, failed: boolean): void {
-    const slot = this.current();
+  /**
+   * A call answered after `latencyMs` (NaN when not measured); `failed` counts it as an error.
+   * `at` is when it was answered, on this series' clock (see LiveSeriesOptions.now).
+   */
+  call(latencyMs: number, failed: boolean, at = this.now()): void {
+    const slot = this.current(at);
     this.calls[slot]++;
     if (failed) this.errors[slot]++;
     if (latencyMs >= 0) {
@@ -180,8 +192,7 @@ export class LiveSeries {
   }
 
   /** The slot of the second now, moving the ring on (and clearing what it passes) when needed. */
-  private current(): number {
-    const now = this.now();
+  private current(now = this.now()): number {
     if (now < this.nextSecondAt) return this.slot;
     const second = Math.floor(now / 1000);
     // More than a window later, every slot is stale: clear each once, not once per second passed.

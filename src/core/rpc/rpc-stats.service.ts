@@ -35,7 +35,8 @@ export class RpcStatsService {
     limited = false,
   ): void {
     this.inFlight--;
-    this.live.call(performance.now() - startedAt, failed && !limited);
+    const now = performance.now();
+    this.live.call(now - startedAt, failed && !limited, performance.timeOrigin + now);
     if (method !== undefined) {
       let stats = this.byMethod.get(method);
       if (!stats) this.byMethod.set(method, (stats = { calls: 0, failures: 0 }));
