@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { TracingService } from '../src/core/tracing/tracing.service.js';
+import { signToken } from './support/auth-tokens.js';
+import { MCP_SCOPES } from './support/mcp-client.js';
 import { postgresUrl, reportMissingPostgres, sqliteUrl } from './support/databases.js';
 import {
   postRpc,
@@ -250,6 +254,63 @@ describe.each(engines)('OpenTelemetry traces on $name', ({ url, skip }) => {
       );
       expect(failed).toHaveLength(2);
       for (const span of spans) expect(span.parentSpanId).toBe(incoming.spanId);
+    });
+
+    it('takes the traceparent of a /v1/chat/completions request: the request span > the turn', async () => {
+      const incoming = incomingTrace();
+      const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          ...gateway.auth,
+          'content-type': 'application/json',
+          traceparent: incoming.traceparent,
+        },
+        body: JSON.stringify({ model: 'echo', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(response.status).toBe(200);
+      const spans = await exported(incoming.traceId);
+      const request = one(spans, 'POST /v1/chat/completions');
+      expect(request).toMatchObject({
+        parentSpanId: incoming.spanId,
+        kind: SERVER_KIND,
+        attributes: { 'http.route': '/v1/chat/completions' },
+      });
+      expect(one(spans, 'invoke_agent echo').parentSpanId).toBe(request.spanId);
+    });
+
+    it('takes the traceparent of /mcp requests, and of a tools/call in its params._meta', async () => {
+      const header = incomingTrace();
+      const token = await signToken({ sub: 'mcp-user', scope: MCP_SCOPES });
+      const client = new Client({ name: 'traced', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/mcp`), {
+          requestInit: {
+            headers: { authorization: `Bearer ${token}`, traceparent: header.traceparent },
+          },
+        }),
+      );
+      try {
+        await client.callTool({ name: 'echo', arguments: { text: 'a' } });
+        const meta = incomingTrace();
+        await client.callTool({
+          name: 'echo',
+          arguments: { text: 'b' },
+          _meta: { traceparent: meta.traceparent },
+        });
+
+        const spans = await exported(header.traceId);
+        const requests = spans.filter((span) => span.name === 'POST /mcp');
+        expect(requests.length).toBeGreaterThanOrEqual(2);
+        for (const request of requests) expect(request.parentSpanId).toBe(header.spanId);
+        const tool = one(spans, 'execute_tool echo');
+        expect(requests.map((request) => request.spanId)).toContain(tool.parentSpanId);
+        // The second call joined the trace its _meta named instead.
+        expect(one(receiver.trace(meta.traceId), 'execute_tool echo').parentSpanId).toBe(
+          meta.spanId,
+        );
+      } finally {
+        await client.close();
+      }
     });
 
     it('sends the tool call trace context to an MCP server in params._meta', async () => {
