@@ -189,6 +189,35 @@ describe.each(engines)('OpenTelemetry traces on $name', ({ url, skip }) => {
       }
     });
 
+    it('marks a failed model call with the provider status, and the turn and the call failed', async () => {
+      provider.next((_request, res) => {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'upstream broke', type: 'server_error' } }));
+      });
+      const sessionKey = (await ok('session.create', { agentId: 'llm' })).sessionKey as string;
+      const incoming = incomingTrace();
+      const reply = await postRpc(
+        gateway.baseUrl,
+        { jsonrpc: '2.0', id: 1, method: 'session.message', params: { sessionKey, content: 'x' } },
+        { headers: { ...gateway.auth, traceparent: incoming.traceparent } },
+      );
+      expect(reply.body.error).toBeDefined();
+      const spans = await exported(incoming.traceId);
+      expect(one(spans, 'chat test-model')).toMatchObject({
+        statusCode: ERROR_STATUS,
+        attributes: { 'error.type': '500' },
+      });
+      expect(one(spans, 'invoke_agent llm')).toMatchObject({
+        statusCode: ERROR_STATUS,
+        attributes: { 'error.type': 'AGENT_FAILED' },
+      });
+      expect(one(spans, 'session.message')).toMatchObject({
+        statusCode: ERROR_STATUS,
+        attributes: { 'rpc.jsonrpc.error_code': reply.body.error.code },
+      });
+      expect(JSON.stringify(spans)).not.toContain('upstream broke');
+    });
+
     it('joins the trace in params._meta.traceparent of a WebSocket call, _meta being no parameter', async () => {
       const incoming = incomingTrace();
       const client = await WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });

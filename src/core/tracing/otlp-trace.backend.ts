@@ -46,7 +46,6 @@ export class OtlpTraceBackend implements GatewayTracer {
   private readonly provider: BasicTracerProvider;
   private readonly tracer: Tracer;
   private readonly propagator = new W3CTraceContextPropagator();
-  private readonly contextManager?: AsyncLocalStorageContextManager;
 
   constructor(settings: TracingSettings) {
     const resource = defaultResource()
@@ -57,9 +56,7 @@ export class OtlpTraceBackend implements GatewayTracer {
       spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.url }))],
     });
     this.tracer = this.provider.getTracer('openclaw-gateway', version);
-    const manager = new AsyncLocalStorageContextManager();
-    if (contextApi.setGlobalContextManager(manager.enable())) this.contextManager = manager;
-    else manager.disable();
+    useContextManager();
   }
 
   startSpan(name: string, kind: TraceSpanKind, attributes?: Attributes, parent?: Context): Span {
@@ -127,13 +124,33 @@ export class OtlpTraceBackend implements GatewayTracer {
     try {
       await this.provider.shutdown();
     } finally {
-      if (this.contextManager) {
-        // Only ours is removed: a later gateway in this process installs its own.
-        contextApi.disable();
-        this.contextManager.disable();
-      }
+      releaseContextManager();
     }
   }
+}
+
+/**
+ * The context manager this module installed, and how many traced gateways of the process use
+ * it: installed by the first, removed with the last (another gateway may still be running in an
+ * embedding host or a test), never when the host installed its own.
+ */
+let installed: { manager: AsyncLocalStorageContextManager; users: number } | undefined;
+
+function useContextManager(): void {
+  if (installed) {
+    installed.users++;
+    return;
+  }
+  const manager = new AsyncLocalStorageContextManager().enable();
+  if (contextApi.setGlobalContextManager(manager)) installed = { manager, users: 1 };
+  else manager.disable();
+}
+
+function releaseContextManager(): void {
+  if (!installed || --installed.users > 0) return;
+  contextApi.disable();
+  installed.manager.disable();
+  installed = undefined;
 }
 
 /** A code or a class name: messages may quote what a caller or a model sent, so none is kept. */
