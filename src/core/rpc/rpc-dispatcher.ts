@@ -11,7 +11,8 @@ import type { RpcMethodMetadata } from './rpc-method.decorator.js';
 import { RpcMethodRegistry, type RegisteredRpcMethod } from './rpc-method.registry.js';
 import { RpcStatsService } from './rpc-stats.service.js';
 import { TracingService } from '../tracing/tracing.service.js';
-import type { GatewayTracer, Span, TraceCarrier } from '../tracing/gateway-tracer.js';
+import type { Span } from '../tracing/gateway-tracer.js';
+import { runTracedCall } from './rpc-call.tracing.js';
 import { splitMeta } from './rpc-meta.js';
 
 /** Where a payload came from; the same for every call in it. */
@@ -207,40 +208,16 @@ export class RpcDispatcher {
     const { params, meta } = splitMeta(envelope.params);
     const call = new RpcCall(method.metadata, params, !hasId, id, origin, responseHeaders);
     const tracer = this.tracing?.tracer;
-    if (tracer) return this.traced(tracer, method, call, id, meta);
-    return this.run(method, call, id);
-  }
-
-  /**
-   * The call in a span of its own: a child of the trace in `params._meta`, else (over HTTP) of
-   * the request's `traceparent` header. Its attributes name the method, never params or results.
-   */
-  private traced(
-    tracer: GatewayTracer,
-    method: RegisteredRpcMethod,
-    call: RpcCall,
-    id: JsonRpcId,
-    meta: TraceCarrier | undefined,
-  ): JsonRpcResponse | undefined | Promise<JsonRpcResponse | undefined> {
-    const parent =
-      (meta && tracer.extract(meta)) ??
-      (call.transport === 'http' ? tracer.extract(call.headers) : undefined);
-    const name = method.metadata.name;
-    const span = tracer.startSpan(
-      name,
-      'server',
-      { 'rpc.system': 'jsonrpc', 'rpc.method': name, 'openclaw.transport': call.transport },
-      parent,
-    );
-    call.span = span;
-    const reply = tracer.withSpan(span, () => this.run(method, call, id));
-    if (!isThenable(reply)) {
-      span.end();
-      return reply;
-    }
-    return reply.then((settled) => {
-      span.end();
-      return settled;
+    if (!tracer) return this.run(method, call, id);
+    const traced = {
+      method: method.metadata.name,
+      transport: origin.transport,
+      headers: origin.headers,
+      meta,
+    };
+    return runTracedCall(tracer, traced, (span) => {
+      call.span = span;
+      return this.run(method, call, id);
     });
   }
 
