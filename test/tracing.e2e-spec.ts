@@ -366,6 +366,35 @@ describe.each(engines)('OpenTelemetry traces on $name', ({ url, skip }) => {
   });
 });
 
+describe('at shutdown', () => {
+  it('exports the spans still buffered when the gateway closes', async () => {
+    const receiver = await OtlpReceiver.start();
+    try {
+      const gateway = await startGateway(
+        {},
+        {
+          env: {
+            OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+            OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          },
+        },
+      );
+      const incoming = incomingTrace();
+      await postRpc(
+        gateway.baseUrl,
+        { jsonrpc: '2.0', id: 1, method: 'agent.list', params: {} },
+        { headers: { ...gateway.auth, traceparent: incoming.traceparent } },
+      );
+      // The batch processor waits 5 s before an export; closing must not lose what it holds.
+      expect(receiver.trace(incoming.traceId)).toEqual([]);
+      await gateway.close();
+      expect(receiver.trace(incoming.traceId).map((span) => span.name)).toEqual(['agent.list']);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
 describe('with tracing off', () => {
   let gateway: TestGateway;
   const { rpc } = rpcOver(() => gateway);
