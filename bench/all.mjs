@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './support.mjs';
 
-const BENCHMARKS = ['http-rpc', 'ws-rpc', 'session-message', 'cluster', 'boot'];
+const BENCHMARKS = ['http-rpc', 'ws-rpc', 'session-message', 'cluster', 'boot', 'tracing'];
 
 const missed = BENCHMARKS.filter((name) => {
   const { status } = spawnSync(process.execPath, [join(ROOT, `bench/${name}.bench.mjs`)], {

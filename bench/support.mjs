@@ -60,9 +60,10 @@ function stop(child) {
 
 /**
  * Starts the built gateway (`dist/main.js serve`) as users run it: file-backed SQLite in a
- * temporary data directory, info-level logs, with the given openclaw.json.
+ * temporary data directory, info-level logs, with the given openclaw.json (and `env`, such as
+ * OTEL_* variables).
  */
-export async function startGateway(config = {}, { databaseUrl, redisUrl } = {}) {
+export async function startGateway(config = {}, { databaseUrl, redisUrl, env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'openclaw-bench-'));
   const port = await freePort();
   writeFileSync(join(dir, 'openclaw.json'), JSON.stringify(config));
@@ -78,6 +79,7 @@ export async function startGateway(config = {}, { databaseUrl, redisUrl } = {}) 
       OPENCLAW_DATABASE_URL: databaseUrl ?? `sqlite:${join(dir, 'openclaw.db')}`,
       OPENCLAW_CONFIG: join(dir, 'openclaw.json'),
       ...(redisUrl ? { OPENCLAW_REDIS_URL: redisUrl } : {}),
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

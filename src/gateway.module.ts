@@ -13,6 +13,8 @@ import { LOGGING_MODULE_OPTIONS } from './core/logging/logging-module.options.js
 import { RateLimitModule } from './core/rate-limit/rate-limit.module.js';
 import { HealthModule } from './core/health/health.module.js';
 import { LoggingModule } from './core/logging/logging.module.js';
+import { TRACING_MODULE_OPTIONS } from './core/tracing/tracing-module.options.js';
+import { TracingModule } from './core/tracing/tracing.module.js';
 import { HttpExceptionFilter } from './core/rpc/http-exception.filter.js';
 import { RpcModule } from './core/rpc/rpc.module.js';
 import { WsModule } from './core/ws/ws.module.js';
@@ -108,6 +110,12 @@ export class GatewayModule {
           inject: [GATEWAY_MODULE_OPTIONS],
           useFactory: (options: GatewayModuleOptions) => options.logging ?? {},
         },
+        {
+          // OTEL_* come from the same env as OPENCLAW_* (a test passes its own).
+          provide: TRACING_MODULE_OPTIONS,
+          inject: [GATEWAY_MODULE_OPTIONS],
+          useFactory: (options: GatewayModuleOptions) => ({ env: options.env ?? process.env }),
+        },
       ],
       exports: [
         GatewayConfig,
@@ -116,12 +124,14 @@ export class GatewayModule {
         RATE_LIMIT_MODULE_OPTIONS,
         LOGGING_MODULE_OPTIONS,
         DATABASE_EXTENSION_OPTIONS,
+        TRACING_MODULE_OPTIONS,
       ],
     };
     return {
       module: GatewayModule,
       imports: [
         configModule,
+        TracingModule,
         LoggingModule,
         DatabaseModule.forGateway(),
         RpcModule,

@@ -12,6 +12,17 @@ const DIST = process.env.OPENCLAW_TEST_DIST ?? join(ROOT, 'dist');
 const RECORDER = join(import.meta.dirname, 'fixtures/record-imports.mjs');
 const WITHOUT_DASHBOARD = join(import.meta.dirname, 'fixtures/serve-without-dashboard.mjs');
 
+/** What tracing loads when OTEL_EXPORTER_OTLP_ENDPOINT is set, and only then. */
+const TRACING = [
+  '@opentelemetry/api',
+  '@opentelemetry/sdk-trace-base',
+  '@opentelemetry/exporter-trace-otlp-http',
+  '@opentelemetry/otlp-exporter-base',
+  '@opentelemetry/resources',
+  '@opentelemetry/context-async-hooks',
+  '@opentelemetry/core',
+];
+
 /** What the default config must not load: each is loaded only when the config uses it. */
 const OPTIONAL = [
   'ai',
@@ -24,6 +35,8 @@ const OPTIONAL = [
   'pg',
   'prom-client',
   '@nestjs/serve-static',
+  // Tracing is off unless OTEL_* asks for it: no OpenTelemetry package at all.
+  ...TRACING,
 ];
 
 interface RecordedGateway {
@@ -174,6 +187,20 @@ describe('boot loads optional dependencies only when the config uses them', () =
     expect(loaded.has('pg')).toBe(true);
     expect(loaded.has('better-sqlite3')).toBe(false);
     expect(loaded.has('ioredis')).toBe(false);
+  });
+
+  it('loads the OpenTelemetry SDK and exporter only when an OTLP endpoint is set and the SDK is not disabled', async () => {
+    // Nothing listens there: spans would be dropped, boot does not depend on the collector.
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const disabled = await boot({
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SDK_DISABLED: 'true' },
+    });
+    for (const name of TRACING) expect(disabled.packages().has(name), name).toBe(false);
+    const traced = await boot({
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+    });
+    const loaded = traced.packages();
+    for (const name of TRACING) expect(loaded.has(name), name).toBe(true);
   });
 
   it('does not load the static file server when the dashboard is off', async () => {

@@ -1,7 +1,8 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
+import { TracingService } from '../core/tracing/tracing.service.js';
 import { parseAgentConfigs } from './agent-config.js';
 import { GatewayAgent } from './agent.decorator.js';
 import { AgentFailedException, AgentNotFoundException } from './agent.exception.js';
@@ -36,6 +37,7 @@ export class AgentRegistry implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly config: GatewayConfig,
+    @Optional() private readonly tracing?: TracingService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -120,7 +122,7 @@ export class AgentRegistry implements OnModuleInit {
       } else if (config.apiKeyEnv === undefined && config.provider !== 'openai-compatible') {
         this.logger.warn(`Agent "${config.id}": no apiKeyEnv, so no API key is sent`);
       }
-      return LlmAgent.create(config);
+      return LlmAgent.create(config, undefined, this.tracing?.tracer);
     });
     return Promise.all(agents);
   }

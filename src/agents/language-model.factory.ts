@@ -1,5 +1,7 @@
-import type { LanguageModel } from 'ai';
+import { wrapLanguageModel, type LanguageModel } from 'ai';
+import type { GatewayTracer } from '../core/tracing/gateway-tracer.js';
 import type { AgentConfig } from './agent-config.js';
+import { modelCallTracing, tracedFetch } from './model-call.tracing.js';
 
 /**
  * Builds the AI SDK model of an agent; the API key comes only from the variable it names. Each
@@ -9,7 +11,21 @@ import type { AgentConfig } from './agent-config.js';
 export async function createLanguageModel(
   config: AgentConfig,
   env: NodeJS.ProcessEnv = process.env,
+  tracer?: GatewayTracer,
 ): Promise<LanguageModel> {
+  if (!tracer) return createProviderModel(config, env);
+  // With tracing on: a span per model call, and its traceparent on the provider's request.
+  return wrapLanguageModel({
+    model: await createProviderModel(config, env, tracedFetch(tracer)),
+    middleware: modelCallTracing(tracer, config.provider),
+  });
+}
+
+async function createProviderModel(
+  config: AgentConfig,
+  env: NodeJS.ProcessEnv,
+  fetch?: typeof globalThis.fetch,
+) {
   const apiKey = config.apiKeyEnv === undefined ? undefined : env[config.apiKeyEnv];
   switch (config.provider) {
     case 'openai-compatible': {
@@ -20,6 +36,7 @@ export async function createLanguageModel(
         baseURL: config.baseUrl ?? '',
         apiKey,
         includeUsage: true,
+        fetch,
       }).chatModel(config.model);
     }
     // An empty key and an explicit root, not undefined: the SDK would otherwise read
@@ -30,6 +47,7 @@ export async function createLanguageModel(
       return createOpenAI({
         apiKey: apiKey ?? '',
         baseURL: config.baseUrl ?? 'https://api.openai.com/v1',
+        fetch,
       })(config.model);
     }
     case 'anthropic': {
@@ -37,6 +55,7 @@ export async function createLanguageModel(
       return createAnthropic({
         apiKey: apiKey ?? '',
         baseURL: config.baseUrl ?? 'https://api.anthropic.com/v1',
+        fetch,
       })(config.model);
     }
   }

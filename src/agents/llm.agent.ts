@@ -10,6 +10,7 @@ import {
   type ToolSet,
 } from 'ai';
 import { GatewayException } from '../core/errors/gateway.exception.js';
+import type { GatewayTracer } from '../core/tracing/gateway-tracer.js';
 import type { ToolResult } from '../tools/tool.types.js';
 import type { AgentConfig } from './agent-config.js';
 import type { Agent, AgentEvent, AgentRunInput, AgentUsage, FinishReason } from './agent.types.js';
@@ -34,9 +35,16 @@ export class LlmAgent implements Agent {
   /** Made on the first run when the constructor is not given one (see `create`). */
   private languageModel?: Promise<LanguageModel>;
 
-  /** An agent with its provider's SDK loaded now, so that boot reports a broken install. */
-  static async create(config: AgentConfig, env?: NodeJS.ProcessEnv): Promise<LlmAgent> {
-    return new LlmAgent(config, await createLanguageModel(config, env));
+  /**
+   * An agent with its provider's SDK loaded now, so that boot reports a broken install. With a
+   * tracer, each model call is a span and the provider's requests carry its traceparent.
+   */
+  static async create(
+    config: AgentConfig,
+    env?: NodeJS.ProcessEnv,
+    tracer?: GatewayTracer,
+  ): Promise<LlmAgent> {
+    return new LlmAgent(config, await createLanguageModel(config, env, tracer));
   }
 
   constructor(

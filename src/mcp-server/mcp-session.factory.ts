@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { CallToolResult, ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
@@ -7,6 +7,7 @@ import { hasScope, type Caller } from '../core/identity/caller.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
 import { RpcStatsService } from '../core/rpc/rpc-stats.service.js';
+import { TracingService } from '../core/tracing/tracing.service.js';
 import { ToolRegistry } from '../tools/tool.registry.js';
 import { McpProtocolError } from './mcp-protocol.error.js';
 import type { McpSdk } from './mcp-sdk.loader.js';
@@ -38,6 +39,7 @@ export class McpSessionFactory {
   constructor(
     private readonly tools: ToolRegistry,
     private readonly stats: RpcStatsService,
+    @Optional() private readonly tracing?: TracingService,
   ) {}
 
   create(sdk: McpSdk, subject: string): McpSession {
@@ -49,9 +51,14 @@ export class McpSessionFactory {
     server.setRequestHandler(sdk.ListToolsRequestSchema, (_request, extra) =>
       this.listTools(extra),
     );
-    server.setRequestHandler(sdk.CallToolRequestSchema, (request, extra) =>
-      this.callTool(request.params.name, request.params.arguments, extra),
-    );
+    server.setRequestHandler(sdk.CallToolRequestSchema, (request, extra) => {
+      const call = () => this.callTool(request.params.name, request.params.arguments, extra);
+      // A client's trace context in params._meta (MCP's place for it) is the call's parent.
+      const tracer = this.tracing?.tracer;
+      const meta: Record<string, unknown> | undefined = extra._meta;
+      const parent = tracer && meta ? tracer.extract(meta) : undefined;
+      return tracer && parent ? tracer.with(parent, call) : call();
+    });
     const transport = new sdk.Transport({ sessionIdGenerator: () => id });
     return new McpSession(id, subject, server, transport);
   }

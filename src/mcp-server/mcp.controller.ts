@@ -2,6 +2,7 @@ import { Controller, Delete, Get, Post, Req, Res, UseFilters } from '@nestjs/com
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { requestCaller } from '../core/auth/request-caller.js';
+import { TracingService } from '../core/tracing/tracing.service.js';
 import { McpExceptionFilter } from './mcp-exception.filter.js';
 import { McpHttpService } from './mcp-http.service.js';
 import { MCP_PATH, mcpResourceUrls } from './mcp-resource.urls.js';
@@ -18,6 +19,7 @@ export class McpController {
   constructor(
     private readonly mcp: McpHttpService,
     private readonly config: GatewayConfig,
+    private readonly tracing: TracingService,
   ) {}
 
   @Post()
@@ -37,12 +39,15 @@ export class McpController {
 
   private async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const caller = requestCaller(request);
-    const outcome = await this.mcp.handle(caller, {
-      method: request.method,
-      url: mcpResourceUrls(this.config, request).resource,
-      headers: request.headers,
-      body: request.body,
-    });
+    // The span covers the request until its response starts; a tool call it made is its child.
+    const outcome = await this.tracing.inRequest(request.method, MCP_PATH, request.headers, () =>
+      this.mcp.handle(caller, {
+        method: request.method,
+        url: mcpResourceUrls(this.config, request).resource,
+        headers: request.headers,
+        body: request.body,
+      }),
+    );
     reply.raw.once('close', () => outcome.done());
     // Fastify streams a web Response's body and cancels it when the client goes away. Not
     // awaited: a GET stream lasts as long as the session listens.

@@ -18,6 +18,7 @@ import { AgentRegistry } from '../agents/agent.registry.js';
 import { RequireScope } from '../core/identity/route-scope.decorator.js';
 import { requestCorrelationId } from '../core/logging/correlation-id.js';
 import { RpcStatsService } from '../core/rpc/rpc-stats.service.js';
+import { TracingService } from '../core/tracing/tracing.service.js';
 import { ChatCompletionsService } from './chat-completions.service.js';
 import { requestCaller } from '../core/auth/request-caller.js';
 import { NO_RETRY, OpenAiError } from './openai-error.js';
@@ -47,6 +48,7 @@ export class OpenAiController {
     private readonly agents: AgentRegistry,
     private readonly chat: ChatCompletionsService,
     private readonly stats: RpcStatsService,
+    private readonly tracing: TracingService,
   ) {}
 
   @Get('models')
@@ -79,31 +81,36 @@ export class OpenAiController {
   @SessionTurnRoute()
   @RouteConfig(API_ROUTE)
   chatCompletions(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    return this.track('POST /v1/chat/completions', async () => {
-      const caller = requestCaller(request);
-      const sessionKey = sessionKeyOf(request.headers[SESSION_HEADER]);
-      const turn = await this.chat.prepare(caller, request.body, sessionKey);
-      // Errors from here on carry the session too: the client can read what was stored.
-      void reply
-        .header(SESSION_HEADER, turn.sessionKey)
-        .header(IGNORED_MESSAGES_HEADER, String(turn.ignoredMessages));
-      const client = clientSignal(reply);
-      try {
-        if (turn.stream) {
-          const sink = new SseChunkWriter(reply, requestCorrelationId(request), this.logger);
-          await this.chat.stream(caller, turn, client.signal, sink);
-        } else {
-          const completion = await this.chat.complete(caller, turn, client.signal);
-          await reply
-            .status(200)
-            .header('cache-control', 'no-store')
-            .type('application/json')
-            .send(JSON.stringify(completion));
-        }
-      } finally {
-        client.dispose();
+    const route = '/v1/chat/completions';
+    return this.track(`POST ${route}`, () =>
+      this.tracing.inRequest('POST', route, request.headers, () => this.complete(request, reply)),
+    );
+  }
+
+  private async complete(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const caller = requestCaller(request);
+    const sessionKey = sessionKeyOf(request.headers[SESSION_HEADER]);
+    const turn = await this.chat.prepare(caller, request.body, sessionKey);
+    // Errors from here on carry the session too: the client can read what was stored.
+    void reply
+      .header(SESSION_HEADER, turn.sessionKey)
+      .header(IGNORED_MESSAGES_HEADER, String(turn.ignoredMessages));
+    const client = clientSignal(reply);
+    try {
+      if (turn.stream) {
+        const sink = new SseChunkWriter(reply, requestCorrelationId(request), this.logger);
+        await this.chat.stream(caller, turn, client.signal, sink);
+      } else {
+        const completion = await this.chat.complete(caller, turn, client.signal);
+        await reply
+          .status(200)
+          .header('cache-control', 'no-store')
+          .type('application/json')
+          .send(JSON.stringify(completion));
       }
-    });
+    } finally {
+      client.dispose();
+    }
   }
 
   /**

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource, MoreThan, type Repository } from 'typeorm';
 
+import { TracingService } from '../core/tracing/tracing.service.js';
 import { IdempotencyKeyConflictError, SessionNotFoundError } from './event-store.errors.js';
 import { EventWriteBatcher, type WriteBatchStats } from './event-write.batcher.js';
 import type {
@@ -45,7 +46,10 @@ export class EventStore implements OnModuleDestroy {
   private writer?: EventLogWriter;
   private lastSeqStatement?: SqliteStatement;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Optional() private readonly tracing?: TracingService,
+  ) {
     this.sessions = dataSource.getRepository(SessionEntity);
     this.events = dataSource.getRepository(SessionEventEntity);
   }
@@ -177,7 +181,7 @@ export class EventStore implements OnModuleDestroy {
   private write(): EventWriteBatcher {
     if (!this.batcher) {
       this.writer = this.createWriter();
-      this.batcher = new EventWriteBatcher(this.writer);
+      this.batcher = new EventWriteBatcher(this.writer, this.tracing?.tracer);
     }
     return this.batcher;
   }

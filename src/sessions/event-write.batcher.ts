@@ -1,3 +1,4 @@
+import type { GatewayTracer, Span } from '../core/tracing/gateway-tracer.js';
 import type { EventLogWriter, Outcome, WriteRequest, WriteResult } from './event-write.types.js';
 
 /** At most this many calls share one commit. */
@@ -7,6 +8,8 @@ interface WriteJob {
   request: WriteRequest;
   resolve: (value: WriteResult) => void;
   reject: (error: unknown) => void;
+  /** The write's span, when tracing is on. */
+  span?: Span;
 }
 
 /** One queue of writes and the loop committing it. */
@@ -32,14 +35,48 @@ export class EventWriteBatcher {
   private readonly lanes: WriteLane[];
   readonly stats: WriteBatchStats = { batches: 0, calls: 0, largest: 0 };
 
-  constructor(private readonly writer: EventLogWriter) {
+  constructor(
+    private readonly writer: EventLogWriter,
+    private readonly tracer?: GatewayTracer,
+  ) {
     this.lanes = Array.from({ length: writer.lanes }, () => ({ pending: [] }));
   }
 
   submit<T extends WriteResult>(request: WriteRequest): Promise<T> {
+    return this.tracer ? this.traced<T>(this.tracer, request) : this.enqueue<T>(request);
+  }
+
+  /**
+   * A write in a span of the caller's trace, from submit to commit (the wait for the batch is
+   * part of what the caller waited for); the batch's size is on it. Events' data is not.
+   */
+  private async traced<T extends WriteResult>(
+    tracer: GatewayTracer,
+    request: WriteRequest,
+  ): Promise<T> {
+    const span = tracer.startSpan('event_store.commit', 'internal', {
+      'db.operation.name': request.kind,
+      'openclaw.events.count': request.kind === 'append' ? request.events.length : 1,
+    });
+    try {
+      return await this.enqueue<T>(request, span);
+    } catch (error) {
+      tracer.fail(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private enqueue<T extends WriteResult>(request: WriteRequest, span?: Span): Promise<T> {
     const lane = this.lanes[laneOf(request.sessionKey, this.lanes.length)];
     return new Promise<T>((resolve, reject) => {
-      lane.pending.push({ request, resolve: resolve as (value: WriteResult) => void, reject });
+      const resolveJob = resolve as (value: WriteResult) => void;
+      lane.pending.push(
+        span
+          ? { request, resolve: resolveJob, reject, span }
+          : { request, resolve: resolveJob, reject },
+      );
       lane.draining ??= this.drain(lane);
     });
   }
@@ -63,6 +100,7 @@ export class EventWriteBatcher {
       this.stats.batches++;
       this.stats.calls += jobs.length;
       if (jobs.length > this.stats.largest) this.stats.largest = jobs.length;
+      for (const job of jobs) job.span?.setAttribute('openclaw.commit.batch_size', jobs.length);
       let outcomes: Outcome[];
       try {
         outcomes = await this.writer.commit(jobs.map((job) => job.request));

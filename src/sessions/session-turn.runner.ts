@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AgentFailedException } from '../agents/agent.exception.js';
 import { AgentRegistry } from '../agents/agent.registry.js';
@@ -26,6 +26,7 @@ import {
 import { toAgentResponse } from './session-event.mapping.js';
 import { LinkedAbortController } from '../core/abort/linked-abort.controller.js';
 import { LiveSeries } from '../core/live-series/live-series.js';
+import { TracingService } from '../core/tracing/tracing.service.js';
 
 /** What an interrupted turn's `agent.error` says: the client may send the message again. */
 export const INTERRUPTED_MESSAGE =
@@ -49,9 +50,32 @@ export class SessionTurnRunner {
     private readonly conversations: SessionConversations,
     private readonly config: GatewayConfig,
     private readonly live: LiveSeries,
+    @Optional() private readonly tracing?: TracingService,
   ) {}
 
   async run(
+    caller: Caller,
+    session: KnownSession,
+    params: SessionMessageParams,
+    lease: HeldTurnLease,
+    signal: AbortSignal,
+  ): Promise<AgentResponse> {
+    const tracer = this.tracing?.tracer;
+    if (!tracer) return this.runTurn(caller, session, params, lease, signal);
+    // The turn's span (GenAI's invoke_agent): its model calls, tool calls and commits are children.
+    const span = tracer.startSpan(`invoke_agent ${session.agentId}`, 'internal', {
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.agent.id': session.agentId,
+      'gen_ai.conversation.id': session.sessionKey,
+    });
+    return tracer.run(span, async () => {
+      const response = await this.runTurn(caller, session, params, lease, signal);
+      span.setAttribute('gen_ai.response.finish_reasons', [response.finishReason]);
+      return response;
+    });
+  }
+
+  private async runTurn(
     caller: Caller,
     session: KnownSession,
     params: SessionMessageParams,
@@ -156,6 +180,9 @@ export class SessionTurnRunner {
     const runSignal = capped.signal;
     const toolCalls: ToolCall[] = [];
     let index = 0;
+    // Tool calls are the turn's children, whatever context the agent runs them from.
+    const tracer = this.tracing?.tracer;
+    const turnContext = tracer?.active();
     try {
       const agent = this.agents.get(agentId);
       const allowed = agent.tools;
@@ -165,8 +192,16 @@ export class SessionTurnRunner {
         tools: this.tools
           .list()
           .filter((tool) => allowed === undefined || allowed.includes(tool.name)),
-        executeTool: (name, args, toolSignal) =>
-          this.tools.execute(name, args, { caller, sessionKey, signal: toolSignal, maxEventBytes }),
+        executeTool: (name, args, toolSignal) => {
+          const execute = () =>
+            this.tools.execute(name, args, {
+              caller,
+              sessionKey,
+              signal: toolSignal,
+              maxEventBytes,
+            });
+          return tracer && turnContext ? tracer.with(turnContext, execute) : execute();
+        },
       };
       for await (const event of this.agents.run(agentId, input, runSignal)) {
         switch (event.type) {

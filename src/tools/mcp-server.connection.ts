@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { GatewayTracer } from '../core/tracing/gateway-tracer.js';
 import type { McpServerConfig } from './mcp-server.config.js';
 import type { ToolRegistry } from './tool.registry.js';
 import type { JsonSchema, Tool, ToolAnnotations, ToolContent, ToolOutput } from './tool.types.js';
@@ -41,6 +42,7 @@ export class McpServerConnection {
     private readonly server: string,
     private readonly config: McpServerConfig,
     private readonly registry: ToolRegistry,
+    private readonly tracer?: GatewayTracer,
   ) {
     this.logger = new Logger(`McpServer:${server}`);
   }
@@ -192,6 +194,17 @@ export class McpServerConnection {
     this.registered = new Set();
   }
 
+  /**
+   * The tool call's trace context for the server, in `params._meta` as MCP's specification
+   * allows (`traceparent`, `tracestate`): the server's spans join the gateway's trace.
+   */
+  private traceMeta(): { _meta?: Record<string, string> } {
+    if (!this.tracer) return {};
+    const meta: Record<string, string> = {};
+    this.tracer.inject(meta);
+    return Object.keys(meta).length > 0 ? { _meta: meta } : {};
+  }
+
   private toTool(client: Client, listed: McpListedTool): Tool {
     const tool: Tool = {
       name: `${this.server}.${listed.name}`,
@@ -199,9 +212,11 @@ export class McpServerConnection {
       inputSchema: { ...listed.inputSchema, type: 'object' },
       source: `mcp:${this.server}`,
       execute: async (args, ctx): Promise<ToolOutput> => {
-        const result = await client.callTool({ name: listed.name, arguments: args }, undefined, {
-          signal: ctx.signal,
-        });
+        const result = await client.callTool(
+          { name: listed.name, arguments: args, ...this.traceMeta() },
+          undefined,
+          { signal: ctx.signal },
+        );
         const output: ToolOutput = {
           content: (result.content ?? []) as ToolContent[],
           isError: result.isError === true,

@@ -1,10 +1,12 @@
 import {
   Injectable,
+  Optional,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import { GatewayConfig } from '../core/config/gateway-config.js';
+import { TracingService } from '../core/tracing/tracing.service.js';
 import type { McpServerConnection } from './mcp-server.connection.js';
 import { parseMcpServerConfigs } from './mcp-server.config.js';
 import { ToolRegistry } from './tool.registry.js';
@@ -25,6 +27,7 @@ export class McpToolSource implements OnModuleInit, OnApplicationBootstrap, OnAp
   constructor(
     private readonly registry: ToolRegistry,
     private readonly config: GatewayConfig,
+    @Optional() private readonly tracing?: TracingService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -34,7 +37,9 @@ export class McpToolSource implements OnModuleInit, OnApplicationBootstrap, OnAp
     // The MCP SDK is loaded only by a gateway that has servers to talk to.
     const { McpServerConnection } = await import('./mcp-server.connection.js');
     for (const { name, config } of servers) {
-      this.connections.push(new McpServerConnection(name, config, this.registry));
+      this.connections.push(
+        new McpServerConnection(name, config, this.registry, this.tracing?.tracer),
+      );
     }
   }
 

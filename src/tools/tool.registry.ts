@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -7,6 +7,7 @@ import type { Caller } from '../core/identity/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import { violationsFromAjv } from '../core/validation/violation.js';
+import { TracingService } from '../core/tracing/tracing.service.js';
 import { ClockNowTool } from './clock-now.tool.js';
 import { EchoTool } from './echo.tool.js';
 import { GatewayTool } from './tool.decorator.js';
@@ -67,6 +68,7 @@ export class ToolRegistry implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly config: GatewayConfig,
+    @Optional() private readonly tracing?: TracingService,
   ) {}
 
   onModuleInit(): void {
@@ -158,6 +160,24 @@ export class ToolRegistry implements OnModuleInit {
     args: unknown,
     options: ToolExecuteOptions = {},
   ): Promise<ToolResult> {
+    const tracer = this.tracing?.tracer;
+    // Unknown names get no span: span names stay the registry's, not whatever a caller sent.
+    if (!tracer || !this.tools.has(name)) return this.run(name, args, options);
+    const span = tracer.startSpan(`execute_tool ${name}`, 'internal', {
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': name,
+      'gen_ai.tool.type': this.entry(name).tool.source.startsWith('mcp:')
+        ? 'extension'
+        : 'function',
+    });
+    return tracer.run(span, async () => {
+      const result = await this.run(name, args, options);
+      if (result.isError) tracer.fail(span, 'tool_error');
+      return result;
+    });
+  }
+
+  private async run(name: string, args: unknown, options: ToolExecuteOptions): Promise<ToolResult> {
     const entry = this.entry(name);
     const validArgs = this.checkArguments(entry, args, options.maxEventBytes);
     const timeoutMs = options.timeoutMs ?? this.config.tools.timeout;

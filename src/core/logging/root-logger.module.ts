@@ -1,5 +1,6 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { GatewayConfig } from '../config/gateway-config.js';
+import { TracingService } from '../tracing/tracing.service.js';
 import { LOGGING_MODULE_OPTIONS, type LoggingModuleOptions } from './logging-module.options.js';
 import { createRootLogger, ROOT_LOGGER, type RootLogger } from './root-logger.js';
 
@@ -8,9 +9,12 @@ import { createRootLogger, ROOT_LOGGER, type RootLogger } from './root-logger.js
   providers: [
     {
       provide: ROOT_LOGGER,
-      inject: [GatewayConfig, LOGGING_MODULE_OPTIONS],
-      useFactory: (config: GatewayConfig, options: LoggingModuleOptions): RootLogger =>
-        createRootLogger(config.log, options.destination),
+      inject: [GatewayConfig, LOGGING_MODULE_OPTIONS, TracingService],
+      useFactory: (
+        config: GatewayConfig,
+        options: LoggingModuleOptions,
+        tracing: TracingService,
+      ): RootLogger => createRootLogger(config.log, options.destination, tracing.tracer),
     },
   ],
   exports: [ROOT_LOGGER],

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogConfig } from '../config/gateway-config.js';
+import type { GatewayTracer } from '../tracing/gateway-tracer.js';
 import { serializeLoggedError } from './error-log.serializer.js';
 
 /** The process's pino logger (ROOT_LOGGER): what the access log and Nest's logger write to. */
@@ -21,7 +22,11 @@ const FLUSH_INTERVAL_MS = 200;
  * through it. On stdout it is buffered (written in 4 KiB batches, at the latest every 200 ms, and
  * at exit): one write(2) per line was the largest single cost of a request.
  */
-export function createRootLogger(config: LogConfig, destination?: DestinationStream): RootLogger {
+export function createRootLogger(
+  config: LogConfig,
+  destination?: DestinationStream,
+  tracer?: GatewayTracer,
+): RootLogger {
   const stream = destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
   const buffered = destination ? undefined : (stream as ReturnType<typeof pino.destination>);
   const timer = buffered ? setInterval(() => buffered.flush(), FLUSH_INTERVAL_MS) : undefined;
@@ -39,6 +44,9 @@ export function createRootLogger(config: LogConfig, destination?: DestinationStr
         censor: '[redacted]',
       },
       serializers: { err: serializeLoggedError },
+      // With tracing on, a line written inside a span names it (trace_id, span_id), so logs and
+      // traces join; with it off there is no mixin to call.
+      ...(tracer ? { mixin: () => tracer.activeIds() ?? {} } : {}),
     },
     stream,
   );

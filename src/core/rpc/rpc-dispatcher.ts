@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { GatewayConfig } from '../config/gateway-config.js';
 import type { Caller } from '../identity/caller.js';
 import { callCorrelationId } from '../logging/correlation-id.js';
@@ -10,6 +10,10 @@ import { mapRpcError } from './rpc-error.mapper.js';
 import type { RpcMethodMetadata } from './rpc-method.decorator.js';
 import { RpcMethodRegistry, type RegisteredRpcMethod } from './rpc-method.registry.js';
 import { RpcStatsService } from './rpc-stats.service.js';
+import { TracingService } from '../tracing/tracing.service.js';
+import type { Span } from '../tracing/gateway-tracer.js';
+import { runTracedCall } from './rpc-call.tracing.js';
+import { splitMeta } from './rpc-meta.js';
 
 /** Where a payload came from; the same for every call in it. */
 export interface RpcOrigin {
@@ -61,6 +65,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  */
 class RpcCall implements RpcCallContext {
   caller?: Caller;
+  /** The call's span, when tracing is on. */
+  span?: Span;
   private ownCorrelationId?: string;
 
   constructor(
@@ -115,6 +121,7 @@ export class RpcDispatcher {
     private readonly registry: RpcMethodRegistry,
     private readonly stats: RpcStatsService,
     private readonly config: GatewayConfig,
+    @Optional() private readonly tracing?: TracingService,
   ) {
     // A debug line per call is formatted only when it will be written.
     this.traceCalls = config.log.level === 'debug' || config.log.level === 'trace';
@@ -196,7 +203,30 @@ export class RpcDispatcher {
     if (!method) {
       return hasId ? failure(id, RpcErrorCode.MethodNotFound, 'Method not found') : undefined;
     }
-    const call = new RpcCall(method.metadata, envelope.params, !hasId, id, origin, responseHeaders);
+    // MCP's `_meta` (trace context and the like) rides in params on any method; it is not a
+    // parameter, so it is taken out before validation.
+    const { params, meta } = splitMeta(envelope.params);
+    const call = new RpcCall(method.metadata, params, !hasId, id, origin, responseHeaders);
+    const tracer = this.tracing?.tracer;
+    if (!tracer) return this.run(method, call, id);
+    const traced = {
+      method: method.metadata.name,
+      transport: origin.transport,
+      headers: origin.headers,
+      meta,
+    };
+    return runTracedCall(tracer, traced, (span) => {
+      call.span = span;
+      return this.run(method, call, id);
+    });
+  }
+
+  /** Runs the call's plan; its reply, synchronously when nothing in the plan waited. */
+  private run(
+    method: RegisteredRpcMethod,
+    call: RpcCall,
+    id: JsonRpcId,
+  ): JsonRpcResponse | undefined | Promise<JsonRpcResponse | undefined> {
     const startedAt = this.stats.started();
     let outcome: unknown;
     try {
@@ -242,6 +272,10 @@ export class RpcDispatcher {
     const name = method.metadata.name;
     const { error, unexpected } = mapRpcError(thrown, call.correlationId);
     this.stats.finished(name, true, startedAt, error.code === (RpcErrorCode.RateLimited as number));
+    if (call.span) {
+      call.span.setAttribute('rpc.jsonrpc.error_code', error.code);
+      this.tracing?.tracer?.fail(call.span, String(error.code));
+    }
     if (unexpected) {
       this.logger.error(
         { method: name, correlationId: call.correlationId, err: thrown },
