@@ -25,6 +25,7 @@ import {
 } from './session.exception.js';
 import { toAgentResponse } from './session-event.mapping.js';
 import { LinkedAbortController } from '../core/abort/linked-abort.controller.js';
+import { ToolApprovalGate } from './tool-approval.gate.js';
 
 /** What an interrupted turn's `agent.error` says: the client may send the message again. */
 export const INTERRUPTED_MESSAGE =
@@ -47,6 +48,7 @@ export class SessionTurnRunner {
     private readonly publisher: SessionEventsPublisher,
     private readonly conversations: SessionConversations,
     private readonly config: GatewayConfig,
+    private readonly approvals: ToolApprovalGate,
   ) {}
 
   async run(
@@ -157,14 +159,16 @@ export class SessionTurnRunner {
     try {
       const agent = this.agents.get(agentId);
       const allowed = agent.tools;
+      const turn = { caller, session, messageId, fence: lease.fence, conversation, maxEventBytes };
+      const approvals = this.approvals.forTurn(turn);
       const input: AgentRunInput = {
         sessionKey,
         messages: conversation.snapshot(),
         tools: this.tools
           .list()
           .filter((tool) => allowed === undefined || allowed.includes(tool.name)),
-        executeTool: (name, args, toolSignal) =>
-          this.tools.execute(name, args, { caller, sessionKey, signal: toolSignal, maxEventBytes }),
+        // Runs through the registry, asking a human first where approval is configured.
+        executeTool: approvals.executeTool,
       };
       for await (const event of this.agents.run(agentId, input, runSignal)) {
         switch (event.type) {
@@ -195,6 +199,7 @@ export class SessionTurnRunner {
             conversation.follow(
               await this.writer.append(sessionKey, [{ type: 'tool.call', data }], write),
             );
+            approvals.called(event.toolCallId);
             break;
           }
           case 'tool-result': {

@@ -22,6 +22,14 @@ import { SessionTurnRunner } from './session-turn.runner.js';
 import { SessionWorkTracker } from './session-work.tracker.js';
 import { SessionStreamSequencer } from './session-stream.sequencer.js';
 import { SESSION_ENTITIES } from './session.entities.js';
+import { WsModule } from '../core/ws/ws.module.js';
+import { AuditModule } from '../core/audit/audit.module.js';
+import { ToolApprovalGate } from './tool-approval.gate.js';
+import { ToolApprovalNotifier } from './tool-approval.notifier.js';
+import { ToolApprovalPolicy } from './tool-approval.policy.js';
+import { ToolApprovalRpc } from './tool-approval.rpc.js';
+import { ToolApprovalService } from './tool-approval.service.js';
+import { ToolApprovalStore } from './tool-approval.store.js';
 
 /**
  * Sessions: the event store, the service and the `session.*` methods. Its recorder plugs into
@@ -30,7 +38,14 @@ import { SESSION_ENTITIES } from './session.entities.js';
  */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature(SESSION_ENTITIES), AgentsModule, ToolsModule, EventsModule],
+  imports: [
+    TypeOrmModule.forFeature(SESSION_ENTITIES),
+    AgentsModule,
+    ToolsModule,
+    EventsModule,
+    WsModule,
+    AuditModule,
+  ],
   providers: [
     EventStore,
     EventPageReader,
@@ -50,6 +65,12 @@ import { SESSION_ENTITIES } from './session.entities.js';
     SessionService,
     SessionRpc,
     SessionToolRunRecorder,
+    ToolApprovalPolicy,
+    ToolApprovalStore,
+    ToolApprovalGate,
+    ToolApprovalService,
+    ToolApprovalNotifier,
+    ToolApprovalRpc,
   ],
   exports: [SessionService],
 })
