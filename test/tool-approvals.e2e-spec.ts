@@ -1,5 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, RpcError, type ApprovalNotification } from '../src/client/index.js';
 import { GatewayTool } from '../src/tools/tool.decorator.js';
 import type { Tool, ToolInputSchema, ToolOutput } from '../src/tools/tool.types.js';
 import { signToken } from './support/auth-tokens.js';
@@ -354,6 +355,48 @@ describe.each(engines)('tool approvals on $name', ({ url, skip }) => {
       );
       expect(result.isError).toBe(false);
       expect(WipeTool.runs).toBe(before + 1);
+    });
+
+    it('is typed in the client library: live notifications, list and decision', async () => {
+      const client = createClient({ url: gateway.baseUrl, token: tokens.approver });
+      try {
+        const notes: ApprovalNotification[] = [];
+        client.onApproval((note) => notes.push(note));
+        await client.connect();
+        const before = WipeTool.runs;
+        const { sessionKey, reply } = await waitingTurn('call_client');
+        const deadline = Date.now() + 5000;
+        while (!notes.some((n) => n.method === 'approval.requested')) {
+          if (Date.now() > deadline) throw new Error('no approval.requested');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        expect(notes[0]).toMatchObject({
+          method: 'approval.requested',
+          params: { sessionKey, toolCallId: 'call_client', name: 'files.wipe' },
+        });
+        const pending = await client.tools.approvals();
+        expect(pending.map((p) => p.toolCallId)).toContain('call_client');
+        expect(
+          await client.tools.approve({
+            sessionKey,
+            toolCallId: 'call_client',
+            decision: 'approve',
+          }),
+        ).toEqual({ sessionKey, toolCallId: 'call_client', decision: 'approve' });
+        const second = await client.tools
+          .approve({ sessionKey, toolCallId: 'call_client', decision: 'deny' })
+          .catch((error: unknown) => error);
+        expect(second).toBeInstanceOf(RpcError);
+        expect((second as RpcError).code).toBe(-32009);
+        await reply;
+        expect(WipeTool.runs).toBe(before + 1);
+        while (!notes.some((n) => n.method === 'approval.decided')) {
+          if (Date.now() > deadline) throw new Error('no approval.decided');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      } finally {
+        client.close();
+      }
     });
 
     it('stops waiting when the session ends, and records the call as denied', async () => {
