@@ -1,5 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SecurityAuditLog } from '../src/core/audit/security-audit.log.js';
 import { createClient, RpcError, type ApprovalNotification } from '../src/client/index.js';
 import { GatewayTool } from '../src/tools/tool.decorator.js';
 import type { Tool, ToolInputSchema, ToolOutput } from '../src/tools/tool.types.js';
@@ -156,6 +157,7 @@ describe.each(engines)('tool approvals on $name', ({ url, skip }) => {
         const sessionKey = created.result.sessionKey as string;
         modelCallsWipe('call_ok');
         const before = WipeTool.runs;
+        const audit = vi.spyOn(gateway.app.get(SecurityAuditLog), 'record');
         const reply = ownerWs.call('session.message', { sessionKey, content: 'wipe it' });
         const note = await approverWs.next(
           (f) => f.method === 'approval.requested' && f.params.sessionKey === sessionKey,
@@ -194,6 +196,13 @@ describe.each(engines)('tool approvals on $name', ({ url, skip }) => {
           (f) => f.method === 'approval.decided' && f.params.sessionKey === sessionKey,
         );
         expect(decided.params).toMatchObject({ decision: 'approve', by: 'approver' });
+        expect(audit).toHaveBeenCalledWith({
+          action: 'tool.approval',
+          outcome: 'ok',
+          subject: 'approver',
+          target: sessionKey,
+          detail: { toolCallId: 'call_ok', decision: 'approve' },
+        });
 
         expect((await reply).result.content).toBe('tool said: wiped /tmp/x');
         expect(WipeTool.runs).toBe(before + 1);
@@ -328,6 +337,7 @@ describe.each(engines)('tool approvals on $name', ({ url, skip }) => {
       ]) {
         expect((await asApprover('tool.approve', params)).error.code).toBe(-32602);
       }
+      expect((await asApprover('tool.approvals.list', { limit: 5 })).error.code).toBe(-32602);
       // Still pending, still decidable.
       const listed = await ok(asApprover('tool.approvals.list', {}));
       expect(listed).toContainEqual(expect.objectContaining({ sessionKey }));
@@ -463,7 +473,14 @@ describe('tool approvals that time out', () => {
       (_request, res) => streamChunks(res, textChunks('ok, not wiped')),
     );
     const before = WipeTool.runs;
+    const audit = vi.spyOn(gateway.app.get(SecurityAuditLog), 'record');
     const reply = await rpc('session.message', { sessionKey, content: 'wipe' });
+    expect(audit).toHaveBeenCalledWith({
+      action: 'tool.approval',
+      outcome: 'ok',
+      target: sessionKey,
+      detail: { toolCallId: 'call_late', decision: 'deny', timedOut: true },
+    });
     expect(reply.result.content).toBe('ok, not wiped');
     expect(WipeTool.runs).toBe(before);
     expect(provider.requests.at(-1)!.messages.at(-1)!.content).toContain(
