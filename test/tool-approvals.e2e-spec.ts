@@ -414,6 +414,13 @@ describe.each(engines)('tool approvals on $name', ({ url, skip }) => {
       const { sessionKey, reply } = await waitingTurn('call_end');
       await ok(asOwner('session.end', { sessionKey }));
       await reply;
+      const types = (await history(sessionKey)).map((e) => e.type);
+      expect(types.slice(-4)).toEqual([
+        'tool.approval_requested',
+        'tool.approval',
+        'message.agent',
+        'session.ended',
+      ]);
       expect(WipeTool.runs).toBe(before);
       const decided = await approverWs.next(
         (f) => f.method === 'approval.decided' && f.params.sessionKey === sessionKey,

@@ -1,20 +1,21 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import type { Caller } from '../core/identity/caller.js';
 import { SecurityAuditLog } from '../core/audit/security-audit.log.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { EVENT_BUS, type EventBus } from '../core/events/event-bus.js';
 import { ToolRegistry, type ToolExecuteOptions } from '../tools/tool.registry.js';
 import type { ToolResult } from '../tools/tool.types.js';
-import type { AppendFence } from './event-store.js';
-import type { TurnConversation } from './session-conversations.js';
 import { SessionEventWriter } from './session-event.writer.js';
-import type { KnownSession } from './session.directory.js';
 import type { NewEvent } from './session.types.js';
 import { jsonBytes } from './event-size.js';
 import { EventTooLargeException } from './session.exception.js';
 import { ToolApprovalPolicy } from './tool-approval.policy.js';
 import { publicRequest } from './tool-approval.request.js';
+import {
+  TurnApprovals,
+  type ApprovalCall,
+  type ApprovalTurn,
+  type ToolApprovalAsker,
+} from './tool-approval.turn.js';
 import {
   ToolApprovalStore,
   type ToolApprovalKey,
@@ -30,19 +31,6 @@ import {
 
 /** How often a waiting turn re-reads its request: a lost bus message only delays the decision. */
 const POLL_MS = 1_000;
-/** How long a guarded call waits for the turn to store its tool.call before asking anyway. */
-const RECORDED_WAIT_MS = 5_000;
-
-/** What a turn hands the gate: where it writes, under which lease. */
-export interface ApprovalTurn {
-  caller: Caller;
-  session: KnownSession;
-  messageId: string;
-  fence?: AppendFence;
-  conversation: TurnConversation;
-  /** `sessions.maxEventBytes`, for the registry's size checks of arguments and results. */
-  maxEventBytes: number;
-}
 
 /**
  * Holds a turn's tool calls that need a human decision (ToolApprovalPolicy): the request is
@@ -52,7 +40,7 @@ export interface ApprovalTurn {
  * The turn holds the lease, so it appends the decision (`tool.approval`) itself.
  */
 @Injectable()
-export class ToolApprovalGate implements OnModuleInit, OnModuleDestroy {
+export class ToolApprovalGate implements ToolApprovalAsker, OnModuleInit, OnModuleDestroy {
   private readonly waiters = new Map<string, () => void>();
   private stop?: () => void;
 
@@ -97,7 +85,7 @@ export class ToolApprovalGate implements OnModuleInit, OnModuleDestroy {
   /** Asks, waits and records the outcome; the tool runs only when approved. */
   async ask(
     turn: ApprovalTurn,
-    call: { toolCallId: string; name: string; arguments: Record<string, unknown> },
+    call: ApprovalCall,
     signal: AbortSignal,
     run: () => Promise<ToolResult>,
   ): Promise<ToolResult> {
@@ -225,63 +213,6 @@ export class ToolApprovalGate implements OnModuleInit, OnModuleDestroy {
       fence: turn.fence,
     });
     turn.conversation.follow(stored);
-  }
-}
-
-/**
- * One turn's view of the gate. The runner tells it when a `tool.call` is stored, so that the
- * request follows its call in the log (the model's SDK starts a tool before the runner reads the
- * call from its stream).
- */
-export class TurnApprovals {
-  private readonly recorded = new Map<string, () => void>();
-  private readonly stored = new Set<string>();
-
-  constructor(
-    private readonly gate: ToolApprovalGate,
-    private readonly turn: ApprovalTurn,
-  ) {}
-
-  /** Called by the runner once the call's tool.call event is stored. */
-  called(toolCallId: string): void {
-    this.stored.add(toolCallId);
-    this.recorded.get(toolCallId)?.();
-  }
-
-  /** Runs the tool through the registry, asking first when the policy says so. */
-  readonly executeTool = async (
-    name: string,
-    args: Record<string, unknown>,
-    signal: AbortSignal,
-    toolCallId?: string,
-  ): Promise<ToolResult> => {
-    const { caller, session, maxEventBytes } = this.turn;
-    const run = (): Promise<ToolResult> =>
-      this.gate.run(name, args, { caller, sessionKey: session.sessionKey, signal, maxEventBytes });
-    if (!this.gate.requires(session.agentId, name)) return run();
-    if (toolCallId !== undefined) await this.callStored(toolCallId, signal);
-    // The turn failed or was cancelled before its call was stored: nobody is to be asked.
-    signal.throwIfAborted();
-    if (this.turn.conversation.openMessageId !== this.turn.messageId) {
-      throw new Error('the turn ended before its tool call was stored');
-    }
-    const call = { toolCallId: toolCallId ?? `call_${randomUUID()}`, name, arguments: args };
-    return this.gate.ask(this.turn, call, signal, run);
-  };
-
-  private callStored(toolCallId: string, signal: AbortSignal): Promise<void> {
-    if (this.stored.has(toolCallId)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.recorded.delete(toolCallId);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, RECORDED_WAIT_MS);
-      this.recorded.set(toolCallId, done);
-      signal.addEventListener('abort', done, { once: true });
-    });
   }
 }
 
