@@ -2,6 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SecurityAuditLog } from '../src/core/audit/security-audit.log.js';
 import { createClient, RpcError, type ApprovalNotification } from '../src/client/index.js';
+import { ToolApprovalStore } from '../src/sessions/tool-approval.store.js';
 import { GatewayTool } from '../src/tools/tool.decorator.js';
 import type { Tool, ToolInputSchema, ToolOutput } from '../src/tools/tool.types.js';
 import { signToken } from './support/auth-tokens.js';
@@ -528,5 +529,56 @@ describe('tool approvals that time out', () => {
         ],
       }),
     ).rejects.toThrow(/agents\[0\]\.approval/);
+  });
+});
+
+describe('tool approvals after a crash on SQLite', () => {
+  it('denies at boot the requests whose turn died with the previous process', async () => {
+    const url = sqliteUrl();
+    const approver = await signToken({ sub: 'approver', scope: 'tools:approve' });
+    const first = await startGateway({ database: { url } });
+    let sessionKey: string;
+    try {
+      const rpc = caller(
+        () => first,
+        () => first.token,
+      );
+      sessionKey = (await rpc('session.create', {})).result.sessionKey;
+      // What a turn waiting for a decision leaves behind when its process is killed.
+      await first.app.get(ToolApprovalStore).insert({
+        sessionKey,
+        toolCallId: 'call_dead',
+        messageId: 'msg_dead',
+        ownerSubject: 'test-user',
+        agentId: 'echo',
+        name: 'echo',
+        arguments: { text: 'x' },
+        requestedAt: Date.now(),
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+      const listed = await caller(
+        () => first,
+        () => approver,
+      )('tool.approvals.list', {});
+      expect(listed.result).toHaveLength(1);
+    } finally {
+      await first.close();
+    }
+    const second = await startGateway({ database: { url } });
+    try {
+      const asApprover = caller(
+        () => second,
+        () => approver,
+      );
+      expect((await asApprover('tool.approvals.list', {})).result).toEqual([]);
+      const late = await asApprover('tool.approve', {
+        sessionKey,
+        toolCallId: 'call_dead',
+        decision: 'approve',
+      });
+      expect(late.error).toMatchObject({ code: -32009, data: { reason: 'decided' } });
+    } finally {
+      await second.close();
+    }
   });
 });

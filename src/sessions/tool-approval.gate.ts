@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { SecurityAuditLog } from '../core/audit/security-audit.log.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
+import { DataSource } from 'typeorm';
 import { EVENT_BUS, type EventBus } from '../core/events/event-bus.js';
 import { ToolRegistry, type ToolExecuteOptions } from '../tools/tool.registry.js';
 import type { ToolResult } from '../tools/tool.types.js';
@@ -52,9 +53,13 @@ export class ToolApprovalGate implements ToolApprovalAsker, OnModuleInit, OnModu
     private readonly config: GatewayConfig,
     private readonly audit: SecurityAuditLog,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly dataSource: DataSource,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    if (this.dataSource.options.type !== 'postgres') {
+      await this.store.abandonPending('the gateway restarted while the call waited');
+    }
     this.stop = this.bus.subscribe(APPROVALS_TOPIC, ({ method, params }) => {
       if (method !== APPROVAL_DECIDED_METHOD) return;
       this.waiters.get(waiterKey(params.sessionKey, params.toolCallId))?.();

@@ -28,6 +28,14 @@ export interface ToolApprovalVerdict {
 
 type Row = Record<string, unknown>;
 
+/**
+ * PostgreSQL (several instances): a request is decidable only while its turn still holds the
+ * session's lease; a turn whose instance died stops renewing it, and its request goes with it.
+ */
+const LIVE_TURN = ` AND EXISTS (SELECT 1 FROM "sessions" s
+  WHERE s."session_key" = "tool_approvals"."session_key" AND s."lease_owner" IS NOT NULL
+    AND s."lease_expires_at" > (extract(epoch FROM clock_timestamp()) * 1000)::bigint)`;
+
 /** Rows read back whole, most recent requests last. */
 const MAX_PENDING_LISTED = 500;
 
@@ -87,14 +95,15 @@ export class ToolApprovalStore {
 
   /**
    * Decides a pending request; false when it was decided already (by anyone) or, with
-   * `unexpiredAt`, when it expired before that time.
+   * `unexpiredAt` (a human's decision), when it expired before that time or its turn is gone.
    */
   async decide(
     key: ToolApprovalKey,
     verdict: ToolApprovalVerdict,
     unexpiredAt?: number,
   ): Promise<boolean> {
-    const expiry = unexpiredAt === undefined ? '' : ` AND "expires_at" > ?`;
+    const expiry =
+      unexpiredAt === undefined ? '' : ` AND "expires_at" > ?${this.postgres ? LIVE_TURN : ''}`;
     const rows = await this.run(
       `UPDATE "tool_approvals" SET "decision" = ?, "decided_by" = ?, "reason" = ?, "decided_at" = ?
        WHERE "session_key" = ? AND "tool_call_id" = ? AND "message_id" = ?
@@ -119,11 +128,24 @@ export class ToolApprovalStore {
     const owner = excludeOwner === undefined ? '' : ` AND "owner_subject" <> ?`;
     const rows = await this.run(
       `SELECT ${COLUMNS} FROM "tool_approvals"
-       WHERE "decision" IS NULL AND "expires_at" > ?${owner}
+       WHERE "decision" IS NULL AND "expires_at" > ?${owner}${this.postgres ? LIVE_TURN : ''}
        ORDER BY "requested_at", "tool_call_id" LIMIT ${MAX_PENDING_LISTED}`,
       [now, ...(excludeOwner === undefined ? [] : [excludeOwner])],
     );
     return rows.map(toRecord);
+  }
+
+  /**
+   * Denies every pending request: on SQLite, which serves one instance, no turn can still be
+   * waiting for one when the gateway starts (the previous process crashed). Returns how many.
+   */
+  async abandonPending(reason: string): Promise<number> {
+    const rows = await this.run(
+      `UPDATE "tool_approvals" SET "decision" = 'deny', "reason" = ?, "decided_at" = ?
+       WHERE "decision" IS NULL RETURNING "tool_call_id"`,
+      [reason, Date.now()],
+    );
+    return rows.length;
   }
 
   /** Rows a statement returned, alike on both engines; `?` placeholders numbered for PostgreSQL. */

@@ -100,6 +100,7 @@ describe.each(modes)(
                 tools: ['danger.wipe'],
               },
             ],
+            sessions: { leaseTtl: 1000 },
             rateLimit: {
               client: { limit: 100_000, ttl: '60s' },
               session: { limit: 100_000, ttl: '60s' },
@@ -188,6 +189,33 @@ describe.each(modes)(
           /^Tool call "danger.wipe" was denied by bob: no \d$/,
         );
         expect(runs()).toBe(before);
+      });
+
+      it('drops the request of a turn whose instance died: not listed, and a decision is refused', async () => {
+        const [a, b] = cluster.instances;
+        const { sessionKey, reply } = await waitingTurn(a, 'call_dead');
+        // The caller's request dies with A: handled now, before the process goes.
+        const outcome = reply.then(
+          () => 'answered',
+          () => 'connection lost',
+        );
+        await a.stop('SIGKILL');
+        expect(await outcome).toBe('connection lost');
+        // Once A's lease has expired (sessions.leaseTtl), nobody waits for the decision any more.
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const listed = await call(b, tokens.approver, 'tool.approvals.list', {});
+          if (!listed.result.some((r: { sessionKey: string }) => r.sessionKey === sessionKey))
+            break;
+          if (Date.now() > deadline) throw new Error('the dead turn’s request is still listed');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const late = await call(b, tokens.approver, 'tool.approve', {
+          sessionKey,
+          toolCallId: 'call_dead',
+          decision: 'approve',
+        });
+        expect(late.error).toMatchObject({ code: -32009, data: { reason: 'expired' } });
       });
     });
   },
