@@ -582,3 +582,63 @@ describe('tool approvals after a crash on SQLite', () => {
     }
   });
 });
+
+describe('tool approvals with approvals.ownerMayApprove', () => {
+  let gateway: TestGateway;
+  let provider: FakeOpenAiServer;
+
+  beforeAll(async () => {
+    provider = await FakeOpenAiServer.start();
+    gateway = await startGateway(
+      {
+        approvals: { ownerMayApprove: true },
+        agents: [
+          {
+            id: 'guarded',
+            provider: 'openai-compatible',
+            model: 'test-model',
+            baseUrl: provider.baseUrl,
+            maxRetries: 0,
+            approval: 'all',
+          },
+        ],
+      },
+      { imports: [WipeToolModule] },
+    );
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await provider?.close();
+  });
+
+  it("lets the session's owner see and decide its own calls", async () => {
+    const owner = await signToken({ sub: 'solo', scope: OWNER });
+    const ws = await WsTestClient.connect(gateway.wsUrl, {
+      headers: { authorization: `Bearer ${owner}` },
+    });
+    try {
+      const { sessionKey } = (await ws.call('session.create', { agentId: 'guarded' })).result;
+      provider.next(
+        (_request, res) =>
+          streamChunks(res, toolCallChunks('call_own', 'files_wipe', { path: 'c' })),
+        (_request, res) => streamChunks(res, textChunks('done')),
+      );
+      const before = WipeTool.runs;
+      const reply = ws.call('session.message', { sessionKey, content: 'wipe' });
+      await ws.next((f) => f.method === 'approval.requested' && f.params.sessionKey === sessionKey);
+      const listed = (await ws.call('tool.approvals.list', {})).result;
+      expect(listed).toContainEqual(expect.objectContaining({ sessionKey, ownerSubject: 'solo' }));
+      const decided = await ws.call('tool.approve', {
+        sessionKey,
+        toolCallId: 'call_own',
+        decision: 'approve',
+      });
+      expect(decided.result).toMatchObject({ decision: 'approve' });
+      expect((await reply).result.content).toBe('done');
+      expect(WipeTool.runs).toBe(before + 1);
+    } finally {
+      ws.close();
+    }
+  });
+});
