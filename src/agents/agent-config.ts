@@ -18,6 +18,7 @@ import { describeViolations, violationsFromClassValidator } from '../core/valida
 import { ConfigValidationError } from '../core/config/config-validation.error.js';
 import { parseDuration } from '../core/config/duration.js';
 import { isPrototypeKey } from '../core/config/prototype-key.js';
+import { IsToolApprovalSetting, type ToolApprovalSetting } from '../tools/tool-approval.setting.js';
 
 export const AGENT_PROVIDERS = ['openai-compatible', 'openai', 'anthropic'] as const;
 export type AgentProvider = (typeof AGENT_PROVIDERS)[number];
@@ -73,6 +74,14 @@ export class AgentConfig {
   @IsArray()
   @IsString({ each: true })
   tools?: string[];
+
+  /**
+   * Which of its tool calls wait for a human decision (`tool.approve`): tool names,
+   * `"destructive"`, `"all"` or `"none"`. Unset: each MCP server's own `approval`, else none.
+   */
+  @IsOptional()
+  @IsToolApprovalSetting()
+  approval?: ToolApprovalSetting;
 
   @IsInt()
   @Min(1)

@@ -46,6 +46,8 @@ export interface AgentRunInput {
     name: string,
     args: Record<string, unknown>,
     signal: AbortSignal,
+    /** The call's id as in its `tool-call` event: a call that needs approval is asked under it. */
+    toolCallId?: string,
   ): Promise<ToolResult>;
 }
 

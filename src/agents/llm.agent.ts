@@ -85,7 +85,8 @@ export class LlmAgent implements Agent {
           toolsRunning++;
           clearTimeout(timer);
           try {
-            return await runTool(input, descriptor.name, args, options.abortSignal ?? signal);
+            const toolSignal = options.abortSignal ?? signal;
+            return await runTool(input, descriptor.name, args, toolSignal, options.toolCallId);
           } finally {
             toolsRunning--;
             arm();
@@ -221,9 +222,10 @@ async function runTool(
   name: string,
   args: unknown,
   signal: AbortSignal,
+  toolCallId: string,
 ): Promise<ToolResult> {
   try {
-    return await input.executeTool(name, asRecord(args), signal);
+    return await input.executeTool(name, asRecord(args), signal, toolCallId);
   } catch (error) {
     if (error instanceof GatewayException) return errorResult(error.message);
     throw error;

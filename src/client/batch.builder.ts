@@ -30,6 +30,8 @@ export const batchBuilder = {
   tools: {
     list: (params: ParamsOf<'tools.list'> = {}) => call('tools.list', params),
     execute: (params: ParamsOf<'tools.execute'>) => call('tools.execute', params),
+    approve: (params: ParamsOf<'tool.approve'>) => call('tool.approve', params),
+    approvals: () => call('tool.approvals.list', {}),
   },
   rpc: { discover: () => call('rpc.discover', {}) },
   /** Any other method (an extension's), untyped. */

@@ -14,6 +14,12 @@ import type {
   ToolsExecuteInput,
   ToolsListInput,
 } from '../tools/tool.types.js';
+import type {
+  ToolApprovalDecided,
+  ToolApprovalRequest,
+  ToolApproveInput,
+  ToolApproveResult,
+} from '../sessions/tool-approval.types.js';
 import type { RpcError } from './rpc.error.js';
 
 /** The OpenRPC document `rpc.discover` answers (the fields the gateway fills). */
@@ -44,10 +50,17 @@ export interface GatewayMethods {
   'agent.status': { params: AgentStatusInput; result: AgentStatus };
   'tools.list': { params: ToolsListInput; result: ToolDescriptor[] };
   'tools.execute': { params: ToolsExecuteInput; result: ToolResult };
+  'tool.approve': { params: ToolApproveInput; result: ToolApproveResult };
+  'tool.approvals.list': { params: Record<string, never>; result: ToolApprovalRequest[] };
   'rpc.discover': { params: Record<string, never>; result: OpenRpcDocument };
 }
 
 export type GatewayMethod = keyof GatewayMethods;
+
+/** What a WebSocket whose token has `tools:approve` is told about approval requests. */
+export type ApprovalNotification =
+  | { method: 'approval.requested'; params: ToolApprovalRequest }
+  | { method: 'approval.decided'; params: ToolApprovalDecided };
 export type ParamsOf<M extends GatewayMethod> = GatewayMethods[M]['params'];
 export type ResultOf<M extends GatewayMethod> = GatewayMethods[M]['result'];
 

@@ -14,9 +14,15 @@ import type {
   ToolsExecuteInput,
   ToolsListInput,
 } from '../tools/tool.types.js';
+import type {
+  ToolApprovalRequest,
+  ToolApproveInput,
+  ToolApproveResult,
+} from '../sessions/tool-approval.types.js';
 import { batchBuilder, type BatchBuilder, type BatchCall } from './batch.builder.js';
 import { gatewayEndpoints, type ClientOptions } from './client.options.js';
 import type {
+  ApprovalNotification,
   BatchResult,
   CallOptions,
   ConnectionState,
@@ -90,6 +96,10 @@ export interface AgentApi {
 export interface ToolsApi {
   list(params?: ToolsListInput, options?: CallOptions): Promise<ToolDescriptor[]>;
   execute(params: ToolsExecuteInput, options?: CallOptions): Promise<ToolResult>;
+  /** Decides a tool call waiting for approval (scope `tools:approve`). */
+  approve(params: ToolApproveInput, options?: CallOptions): Promise<ToolApproveResult>;
+  /** The pending approval requests the caller may decide. */
+  approvals(options?: CallOptions): Promise<ToolApprovalRequest[]>;
 }
 
 type BatchResults<T extends readonly BatchCall[]> = {
@@ -104,6 +114,7 @@ export class GatewayClient {
   readonly rpc: { discover(options?: CallOptions): Promise<OpenRpcDocument> };
   private readonly transport: RpcTransport;
   private readonly tracker?: SessionTracker;
+  private readonly approvalListeners = new Set<(note: ApprovalNotification) => void>();
 
   constructor(options: ClientOptions) {
     const endpoints = gatewayEndpoints(options.url);
@@ -123,6 +134,11 @@ export class GatewayClient {
       });
       const tracker = new SessionTracker((call) => ws.call(call));
       ws.onNotification((method, params) => tracker.notification(method, params));
+      ws.onNotification((method, params) => {
+        if (method !== 'approval.requested' && method !== 'approval.decided') return;
+        const note = { method, params } as unknown as ApprovalNotification;
+        this.approvalListeners.forEach((listener) => listener(note));
+      });
       ws.onOpen(() => tracker.resumeAll());
       this.transport = ws;
       this.tracker = tracker;
@@ -150,6 +166,8 @@ export class GatewayClient {
     this.tools = {
       list: (params = {}, o) => typed('tools.list', params, o),
       execute: (params, o) => typed('tools.execute', params, o),
+      approve: (params, o) => typed('tool.approve', params, o),
+      approvals: (o) => typed('tool.approvals.list', {}, o),
     };
     this.rpc = { discover: (o) => typed('rpc.discover', {}, o) };
   }
@@ -170,6 +188,15 @@ export class GatewayClient {
 
   onStateChange(listener: (state: ConnectionState) => void): () => void {
     return this.transport.onStateChange(listener);
+  }
+
+  /**
+   * Approval requests and decisions, live (WebSocket only, token with `tools:approve`); returns
+   * the function that stops listening. Missed while disconnected: re-read `tools.approvals()`.
+   */
+  onApproval(listener: (note: ApprovalNotification) => void): () => void {
+    this.approvalListeners.add(listener);
+    return () => this.approvalListeners.delete(listener);
   }
 
   /** Calls a method by name: typed for the gateway's own, untyped for an extension's. */

@@ -5,6 +5,7 @@ export type { AgentApi, SessionApi, ToolsApi } from './gateway.client.js';
 export type { ClientOptions } from './client.options.js';
 export type { TokenOptions } from './token.source.js';
 export type {
+  ApprovalNotification,
   BatchResult,
   CallOptions,
   ConnectionState,
@@ -36,6 +37,13 @@ export type {
   SessionKeyResult,
   SessionMessageInput,
 } from '../sessions/session-api.types.js';
+export type {
+  ToolApprovalDecided,
+  ToolApprovalDecision,
+  ToolApprovalRequest,
+  ToolApproveInput,
+  ToolApproveResult,
+} from '../sessions/tool-approval.types.js';
 export type {
   ToolContent,
   ToolDescriptor,

@@ -27,6 +27,7 @@ import { toAgentResponse } from './session-event.mapping.js';
 import { LinkedAbortController } from '../core/abort/linked-abort.controller.js';
 import { LiveSeries } from '../core/live-series/live-series.js';
 import { TracingService } from '../core/tracing/tracing.service.js';
+import { ToolApprovalGate } from './tool-approval.gate.js';
 
 /** What an interrupted turn's `agent.error` says: the client may send the message again. */
 export const INTERRUPTED_MESSAGE =
@@ -50,6 +51,7 @@ export class SessionTurnRunner {
     private readonly conversations: SessionConversations,
     private readonly config: GatewayConfig,
     private readonly live: LiveSeries,
+    private readonly approvals: ToolApprovalGate,
     @Optional() private readonly tracing?: TracingService,
   ) {}
 
@@ -186,20 +188,18 @@ export class SessionTurnRunner {
     try {
       const agent = this.agents.get(agentId);
       const allowed = agent.tools;
+      const turn = { caller, session, messageId, fence: lease.fence, conversation, maxEventBytes };
+      const approvals = this.approvals.forTurn(turn);
       const input: AgentRunInput = {
         sessionKey,
         messages: conversation.snapshot(),
         tools: this.tools
           .list()
           .filter((tool) => allowed === undefined || allowed.includes(tool.name)),
-        executeTool: (name, args, toolSignal) => {
-          const execute = () =>
-            this.tools.execute(name, args, {
-              caller,
-              sessionKey,
-              signal: toolSignal,
-              maxEventBytes,
-            });
+        // Runs through the registry, asking a human first where approval is configured; tool
+        // calls are the turn's children, whatever context the agent runs them from.
+        executeTool: (name, args, toolSignal, toolCallId) => {
+          const execute = () => approvals.executeTool(name, args, toolSignal, toolCallId);
           return tracer && turnContext ? tracer.with(turnContext, execute) : execute();
         },
       };
@@ -232,6 +232,7 @@ export class SessionTurnRunner {
             conversation.follow(
               await this.writer.append(sessionKey, [{ type: 'tool.call', data }], write),
             );
+            approvals.called(event.toolCallId);
             break;
           }
           case 'tool-result': {

@@ -23,6 +23,14 @@ import { SessionTurnRunner } from './session-turn.runner.js';
 import { SessionWorkTracker } from './session-work.tracker.js';
 import { SessionStreamSequencer } from './session-stream.sequencer.js';
 import { SESSION_ENTITIES } from './session.entities.js';
+import { WsModule } from '../core/ws/ws.module.js';
+import { AuditModule } from '../core/audit/audit.module.js';
+import { ToolApprovalGate } from './tool-approval.gate.js';
+import { ToolApprovalNotifier } from './tool-approval.notifier.js';
+import { ToolApprovalPolicy } from './tool-approval.policy.js';
+import { ToolApprovalRpc } from './tool-approval.rpc.js';
+import { ToolApprovalService } from './tool-approval.service.js';
+import { ToolApprovalStore } from './tool-approval.store.js';
 
 /**
  * Sessions: the event store, the service and the `session.*` methods. Its recorder plugs into
@@ -37,6 +45,8 @@ import { SESSION_ENTITIES } from './session.entities.js';
     ToolsModule,
     EventsModule,
     LiveSeriesModule,
+    WsModule,
+    AuditModule,
   ],
   providers: [
     EventStore,
@@ -57,6 +67,12 @@ import { SESSION_ENTITIES } from './session.entities.js';
     SessionService,
     SessionRpc,
     SessionToolRunRecorder,
+    ToolApprovalPolicy,
+    ToolApprovalStore,
+    ToolApprovalGate,
+    ToolApprovalService,
+    ToolApprovalNotifier,
+    ToolApprovalRpc,
   ],
   exports: [SessionService],
 })

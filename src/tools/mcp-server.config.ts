@@ -16,6 +16,7 @@ import { describeViolations, violationsFromClassValidator } from '../core/valida
 import { ConfigValidationError } from '../core/config/config-validation.error.js';
 import { parseDuration } from '../core/config/duration.js';
 import { isPrototypeKey } from '../core/config/prototype-key.js';
+import { IsToolApprovalSetting, type ToolApprovalSetting } from './tool-approval.setting.js';
 
 const SERVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -60,6 +61,15 @@ export class McpServerConfig {
   @IsInt({ message: '$property must be a duration such as "15s" or milliseconds' })
   @Min(0, { message: '$property must be a duration such as "15s" or milliseconds' })
   pingInterval?: number;
+
+  /**
+   * Which of this server's tools wait for a human decision when a turn calls them (agents that
+   * set their own `approval` decide for themselves): tool names (as the server names them, or
+   * `<server>.<tool>`), `"destructive"`, `"all"` or `"none"` (the default).
+   */
+  @IsOptional()
+  @IsToolApprovalSetting()
+  approval?: ToolApprovalSetting;
 }
 
 export interface NamedMcpServerConfig {

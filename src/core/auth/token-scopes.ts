@@ -7,6 +7,7 @@ export const GATEWAY_SCOPES = [
   'agents:read',
   'tools:read',
   'tools:execute',
+  'tools:approve',
   'metrics:read',
   'admin',
 ] as const;

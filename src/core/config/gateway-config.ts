@@ -384,6 +384,20 @@ export class McpConfig {
   publicUrl?: string;
 }
 
+/** Human approval of tool calls made by turns (agents' and MCP servers' `approval`). */
+export class ApprovalsConfig {
+  /** How long a guarded call waits for a decision; then it is denied. */
+  @duration()
+  @IsInt(DURATION)
+  @Min(1, DURATION)
+  timeout = 5 * 60_000;
+
+  /** Whether a session's owner may decide its own session's calls (default: four eyes). */
+  @boolean()
+  @IsBoolean()
+  ownerMayApprove = false;
+}
+
 export class LogConfig {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
@@ -436,6 +450,10 @@ export class GatewayConfig {
   @ValidateNested()
   @Type(() => LogConfig)
   log: LogConfig = new LogConfig();
+
+  @ValidateNested()
+  @Type(() => ApprovalsConfig)
+  approvals: ApprovalsConfig = new ApprovalsConfig();
 
   /** Agents beyond the built-in echo agent (validated by the agents module). */
   @IsArray()
