@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource, MoreThan, type Repository } from 'typeorm';
 
+import { canonicalJson } from '../core/audit/canonical-json.js';
 import { IdempotencyKeyConflictError, SessionNotFoundError } from './event-store.errors.js';
 import { EventWriteBatcher, type WriteBatchStats } from './event-write.batcher.js';
 import type {
@@ -240,7 +241,8 @@ function toPendingEvent(event: NewEvent): PendingEvent {
     );
   }
   const data = event.data ?? {};
-  return { type: event.type, data, json: JSON.stringify(data), idempotencyKey: key ?? null };
+  // Stored as canonical JSON: the stored text is the text the event's hash covers.
+  return { type: event.type, data, json: canonicalJson(data), idempotencyKey: key ?? null };
 }
 
 function toSessionRecord(row: SessionEntity): SessionRecord {
