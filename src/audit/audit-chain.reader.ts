@@ -43,7 +43,11 @@ export class AuditChainReader {
   }
 
   /** Session keys (all, in key order), with each session's head. */
-  async *sessions(): AsyncGenerator<{ sessionKey: string; lastSeq: number; lastHash: string | null }> {
+  async *sessions(): AsyncGenerator<{
+    sessionKey: string;
+    lastSeq: number;
+    lastHash: string | null;
+  }> {
     let after = '';
     for (;;) {
       const rows: Array<{ session_key: string; last_seq: number; last_hash: string | null }> =
@@ -53,7 +57,11 @@ export class AuditChainReader {
           [after],
         );
       for (const row of rows) {
-        yield { sessionKey: row.session_key, lastSeq: Number(row.last_seq), lastHash: row.last_hash };
+        yield {
+          sessionKey: row.session_key,
+          lastSeq: Number(row.last_seq),
+          lastHash: row.last_hash,
+        };
       }
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1].session_key;

@@ -1,6 +1,10 @@
 import { canonicalJson } from '../core/audit/canonical-json.js';
 import { auditRecordHash, GENESIS_HASH, sessionEventHash } from '../core/audit/chain-hash.js';
-import type { AuditChainReader, ChainedAuditRecord, ChainedSessionEvent } from './audit-chain.reader.js';
+import type {
+  AuditChainReader,
+  ChainedAuditRecord,
+  ChainedSessionEvent,
+} from './audit-chain.reader.js';
 
 /** The first fault of a chain: a link whose hash is not what its content says, or a missing seq. */
 export type ChainFault =
@@ -37,7 +41,12 @@ export class AuditChainVerifier {
 
   async *verifyAllSessions(): AsyncGenerator<ChainReport> {
     for await (const head of this.reader.sessions()) {
-      yield await this.walk(head.sessionKey, head, this.reader.sessionEvents(head.sessionKey), sessionLink);
+      yield await this.walk(
+        head.sessionKey,
+        head,
+        this.reader.sessionEvents(head.sessionKey),
+        sessionLink,
+      );
     }
   }
 

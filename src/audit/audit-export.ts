@@ -27,7 +27,8 @@ export async function exportAudit(
   for await (const { sessionKey } of sessions) {
     const first = options.since ? await reader.firstSeqSince(sessionKey, options.since) : 1;
     if (first === undefined) continue;
-    let prev = first <= 1 ? GENESIS_HASH : ((await reader.sessionEventHash(sessionKey, first - 1)) ?? null);
+    let prev =
+      first <= 1 ? GENESIS_HASH : ((await reader.sessionEventHash(sessionKey, first - 1)) ?? null);
     for await (const event of reader.sessionEvents(sessionKey, first - 1)) {
       await write(
         JSON.stringify({

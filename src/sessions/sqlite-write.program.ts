@@ -144,7 +144,10 @@ export function sqliteWriteProgram(db: SqliteConnection, sha256: Sha256Hex): Sql
       at,
       typeof row.last_hash === 'string' ? row.last_hash : GENESIS,
     );
-    statement(`UPDATE "sessions" SET "last_hash" = ? WHERE "session_key" = ?`).run(head, sessionKey);
+    statement(`UPDATE "sessions" SET "last_hash" = ? WHERE "session_key" = ?`).run(
+      head,
+      sessionKey,
+    );
     if (call.ends && row.status !== 'ended') {
       statement(
         `UPDATE "sessions" SET "status" = 'ended', "ended_at" = ? WHERE "session_key" = ?`,

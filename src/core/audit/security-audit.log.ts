@@ -131,7 +131,11 @@ export class SecurityAuditLog implements OnModuleDestroy {
   private writeBatch(): void {
     if (this.dropped > 0) {
       this.queue.push(
-        toPendingRecord({ action: 'audit.dropped', outcome: 'failed' }, new Date().toISOString(), this.dropped),
+        toPendingRecord(
+          { action: 'audit.dropped', outcome: 'failed' },
+          new Date().toISOString(),
+          this.dropped,
+        ),
       );
       this.dropped = 0;
     }

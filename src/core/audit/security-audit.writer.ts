@@ -35,9 +35,9 @@ export class SecurityAuditWriter {
 
   private async appendPostgres(records: readonly PendingAuditRecord[]): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const [head] = (await manager.query(
+      const [head] = await manager.query<Array<{ last_seq: number; last_hash: string }>>(
         `SELECT "last_seq", "last_hash" FROM "audit_chain_head" WHERE "id" = 1 FOR UPDATE`,
-      )) as Array<{ last_seq: number; last_hash: string }>;
+      );
       const rows = chain(Number(head.last_seq), head.last_hash, records);
       const params: unknown[] = [];
       const tuples = rows.map((row) => {

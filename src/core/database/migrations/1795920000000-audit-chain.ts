@@ -72,21 +72,21 @@ async function backfill(queryRunner: QueryRunner, postgres: boolean): Promise<vo
   const p = (n: number): string => (postgres ? `$${n}` : '?');
   let afterKey = '';
   for (;;) {
-    const sessions: Array<{ session_key: string }> = await queryRunner.query(
+    const sessions = (await queryRunner.query(
       `SELECT "session_key" FROM "sessions" WHERE "session_key" > ${p(1)}
        ORDER BY "session_key" LIMIT ${SESSIONS_PER_PAGE}`,
       [afterKey],
-    );
+    )) as Array<{ session_key: string }>;
     if (sessions.length === 0) return;
     for (const { session_key: sessionKey } of sessions) {
       let prev = GENESIS_HASH;
       let afterSeq = 0;
       for (;;) {
-        const events: EventRow[] = await queryRunner.query(
+        const events = (await queryRunner.query(
           `SELECT "id", "seq", "type", "data", "at" FROM "session_events"
            WHERE "session_key" = ${p(1)} AND "seq" > ${p(2)} ORDER BY "seq" LIMIT ${EVENTS_PER_PAGE}`,
           [sessionKey, afterSeq],
-        );
+        )) as EventRow[];
         if (events.length === 0) break;
         const params: unknown[] = [];
         const cases: string[] = [];
