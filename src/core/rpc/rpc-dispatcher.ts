@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { SecurityAuditLog } from '../audit/security-audit.log.js';
 import { GatewayConfig } from '../config/gateway-config.js';
-import type { Caller } from '../identity/caller.js';
+import { ADMIN_SCOPE, type Caller } from '../identity/caller.js';
 import { callCorrelationId } from '../logging/correlation-id.js';
 import type { JsonRpcId, JsonRpcResponse } from './json-rpc.types.js';
 import type { RpcCallContext, RpcTransport } from './rpc-call-context.js';
@@ -115,6 +116,7 @@ export class RpcDispatcher {
     private readonly registry: RpcMethodRegistry,
     private readonly stats: RpcStatsService,
     private readonly config: GatewayConfig,
+    @Optional() private readonly audit?: SecurityAuditLog,
   ) {
     // A debug line per call is formatted only when it will be written.
     this.traceCalls = config.log.level === 'debug' || config.log.level === 'trace';
@@ -220,6 +222,7 @@ export class RpcDispatcher {
     startedAt: number,
   ): JsonRpcResponse | undefined {
     this.stats.finished(method.metadata.name, false);
+    if (method.metadata.scope === ADMIN_SCOPE) this.auditAdminCall(call, 'ok');
     if (this.traceCalls) {
       this.logger.debug(
         {
@@ -242,6 +245,9 @@ export class RpcDispatcher {
     const name = method.metadata.name;
     this.stats.finished(name, true);
     const { error, unexpected } = mapRpcError(thrown, call.correlationId);
+    if (method.metadata.scope === ADMIN_SCOPE && call.caller) {
+      this.auditAdminCall(call, 'failed', error.code);
+    }
     if (unexpected) {
       this.logger.error(
         { method: name, correlationId: call.correlationId, err: thrown },
@@ -254,5 +260,17 @@ export class RpcDispatcher {
       );
     }
     return call.isNotification ? undefined : { jsonrpc: '2.0', id, error };
+  }
+
+  /** An admin-scope call that ran (denials are the guard's record): who, which method, how. */
+  private auditAdminCall(call: RpcCall, outcome: 'ok' | 'failed', code?: number): void {
+    this.audit?.record({
+      action: 'rpc.admin_call',
+      outcome,
+      subject: call.caller?.subject,
+      target: call.method.name,
+      ip: call.ip,
+      detail: { transport: call.transport, ...(code === undefined ? {} : { code }) },
+    });
   }
 }
