@@ -100,6 +100,8 @@ async function audit(action: string | undefined, values: Record<string, unknown>
           ? undefined
           : new Promise<void>((resolve) => process.stdout.once('drain', () => resolve())),
       );
+      // Everything written out before the process exits.
+      await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
       return 0;
     }
     default:

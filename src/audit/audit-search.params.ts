@@ -1,6 +1,6 @@
 import {
   IsInt,
-  IsISO8601,
+  Matches,
   IsOptional,
   IsString,
   Max,
@@ -10,6 +10,9 @@ import {
 } from 'class-validator';
 
 export const MAX_AUDIT_PAGE = 200;
+
+/** An ISO 8601 date or UTC/offset date-time, as the records' `at` is compared with it. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
 /** `audit.search`: security records, newest first; filters combine (AND). */
 export class AuditSearchParams {
@@ -29,12 +32,14 @@ export class AuditSearchParams {
 
   /** ISO 8601: records at or after. */
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsString()
+  @Matches(ISO_TIME)
   since?: string;
 
   /** ISO 8601: records before. */
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsString()
+  @Matches(ISO_TIME)
   until?: string;
 
   @IsOptional()

@@ -1,0 +1,186 @@
+import { DataSource } from 'typeorm';
+import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
+
+import { OAuthClientService } from '../../src/core/auth/oauth-client.service.js';
+import { buildDataSourceOptions } from '../../src/core/database/database-url.js';
+import { signToken } from '../support/auth-tokens.js';
+import { postgresUrl, reportMissingPostgres, sqliteUrl } from '../support/databases.js';
+import { postRpc, startGateway, type TestGateway } from '../support/gateway.js';
+
+const postgresAvailable = (await postgresUrl()) !== undefined;
+if (!postgresAvailable) reportMissingPostgres('security audit log');
+
+const engines = [
+  { name: 'SQLite', url: () => Promise.resolve(sqliteUrl()), skip: false },
+  { name: 'PostgreSQL', url: async () => (await postgresUrl())!, skip: !postgresAvailable },
+];
+
+const rpc = async (gateway: TestGateway, method: string, params: object, token = gateway.token) =>
+  (
+    await postRpc(
+      gateway.baseUrl,
+      { jsonrpc: '2.0', id: 1, method, params },
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    )
+  ).body as { result?: any; error?: { code: number; message: string } };
+
+/** Polls audit.search until a record matches (records are written in the background). */
+async function awaitRecord(
+  gateway: TestGateway,
+  params: object,
+  match: (record: any) => boolean,
+): Promise<any> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { result } = await rpc(gateway, 'audit.search', params);
+    const found = (result as any[] | undefined)?.find(match);
+    if (found) return found;
+    if (Date.now() > deadline)
+      throw new Error(`no audit record matched: ${JSON.stringify(result)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function auditRows(url: string): Promise<Array<Record<string, any>>> {
+  const dataSource = new DataSource(buildDataSourceOptions(url));
+  await dataSource.initialize();
+  try {
+    return await dataSource.query(`SELECT * FROM "audit_events" ORDER BY "seq"`);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+describe.each(engines)('security audit log on $name', ({ url, skip }) => {
+  describe.skipIf(skip)('', () => {
+    it('records client creation, token issuance and admin calls, without secrets; audit.search finds them', async () => {
+      const dbUrl = await url();
+      const gateway = await startGateway({ database: { url: dbUrl } });
+      try {
+        const client = await gateway.app
+          .get(OAuthClientService)
+          .create({ name: 'reporting', scopes: ['sessions:read'] });
+        const response = await fetch(`${gateway.baseUrl}/auth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            grant_type: 'client_credentials',
+            client_id: client.clientId,
+            client_secret: client.clientSecret,
+          }),
+        });
+        const { access_token: accessToken } = (await response.json()) as { access_token: string };
+        expect(response.status).toBe(200);
+
+        const issued = await awaitRecord(
+          gateway,
+          { subject: client.clientId },
+          (r) => r.action === 'token.issued',
+        );
+        expect(issued).toMatchObject({
+          outcome: 'ok',
+          target: client.clientId,
+          ip: '127.0.0.1',
+          count: 1,
+          detail: { grant: 'client_credentials', scope: 'sessions:read' },
+        });
+        await awaitRecord(
+          gateway,
+          {},
+          (r) => r.action === 'client.created' && r.target === client.clientId,
+        );
+
+        // An admin call that ran, and one refused for want of the scope.
+        expect((await rpc(gateway, 'sessions.list', {})).result).toBeDefined();
+        const reader = await signToken({ sub: 'mallory', scope: 'sessions:read' });
+        expect((await rpc(gateway, 'sessions.list', {}, reader)).error?.code).toBe(-32003);
+        await awaitRecord(
+          gateway,
+          { subject: 'test-user' },
+          (r) =>
+            r.action === 'rpc.admin_call' && r.target === 'sessions.list' && r.outcome === 'ok',
+        );
+        await awaitRecord(
+          gateway,
+          { subject: 'mallory' },
+          (r) => r.action === 'rpc.admin_call' && r.outcome === 'denied',
+        );
+
+        // Filters: time and session; the chain verifies.
+        const future = new Date(Date.now() + 60_000).toISOString();
+        expect((await rpc(gateway, 'audit.search', { since: future })).result).toEqual([]);
+        const verified = await rpc(gateway, 'audit.verify', {});
+        expect(verified.result).toMatchObject({ chain: 'security', ok: true });
+        expect((await rpc(gateway, 'audit.search', { limit: 1000 })).error?.code).toBe(-32602);
+        expect((await rpc(gateway, 'audit.search', {}, reader)).error?.code).toBe(-32003);
+
+        const everything = JSON.stringify(await rpc(gateway, 'audit.search', { limit: 200 }));
+        expect(everything).not.toContain(client.clientSecret);
+        expect(everything).not.toContain(accessToken);
+        expect(everything).not.toContain(gateway.token);
+      } finally {
+        await gateway.close();
+      }
+    });
+
+    it('turns a bad-token flood into a bounded number of records, counting every failure', async () => {
+      const dbUrl = await url();
+      const gateway = await startGateway({ database: { url: dbUrl } });
+      const http = 300;
+      const ws = 20;
+      try {
+        for (let round = 0; round < http / 50; round++) {
+          const replies = await Promise.all(
+            Array.from({ length: 50 }, (_, i) =>
+              postRpc(
+                gateway.baseUrl,
+                { jsonrpc: '2.0', id: i, method: 'agents.list' },
+                {
+                  headers: { authorization: `Bearer not-a-token-${round}-${i}` },
+                },
+              ),
+            ),
+          );
+          expect(replies.every((reply) => reply.status === 401)).toBe(true);
+        }
+        for (let i = 0; i < ws; i++) {
+          const socket = new WebSocket(gateway.wsUrl, {
+            headers: { authorization: 'Bearer nope' },
+          });
+          const status = await new Promise<number>((resolve) => {
+            socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+            socket.once('open', () => resolve(101));
+          });
+          expect(status).toBe(401);
+        }
+      } finally {
+        await gateway.close(); // flushes the aggregates
+      }
+      const failures = (await auditRows(dbUrl)).filter((row) => row.action === 'auth.failed');
+      // One record per address and minute: a minute boundary may split the run in two.
+      expect(failures.length).toBeGreaterThanOrEqual(1);
+      expect(failures.length).toBeLessThanOrEqual(2);
+      expect(failures.reduce((sum, row) => sum + Number(row.count), 0)).toBe(http + ws);
+      expect(failures[0]).toMatchObject({ outcome: 'denied', ip: '127.0.0.1' });
+    });
+
+    it('verifies a session chain over audit.verify, and answers -32004 for an unknown session', async () => {
+      const gateway = await startGateway({ database: { url: await url() } });
+      try {
+        const { result } = await rpc(gateway, 'session.create', {});
+        await rpc(gateway, 'session.message', { sessionKey: result.sessionKey, content: 'hello' });
+        const verified = await rpc(gateway, 'audit.verify', { sessionKey: result.sessionKey });
+        expect(verified.result).toMatchObject({ chain: result.sessionKey, ok: true });
+        expect(verified.result.links).toBeGreaterThanOrEqual(3);
+        expect(
+          (await rpc(gateway, 'audit.verify', { sessionKey: 'ses_missing' })).error?.code,
+        ).toBe(-32004);
+      } finally {
+        await gateway.close();
+      }
+    });
+  });
+});
