@@ -6,6 +6,7 @@ export const VIEWS = [
   { path: '/sessions', label: 'Sessions' },
   { path: '/agents', label: 'Agents & Tools' },
   { path: '/api', label: 'API' },
+  { path: '/audit', label: 'Audit' },
 ] as const;
 
 /** History-mode routing: the gateway answers every dashboard path with index.html. */
