@@ -53,7 +53,7 @@ export class AuditTrailService {
     if (params.sessionKey !== undefined) {
       // The detail is canonical JSON, so a member reads the same in every record.
       where.push(
-        `("target" = ${p(params.sessionKey)} OR "detail" LIKE ${p(`%"sessionKey":${JSON.stringify(params.sessionKey)}%`)})`,
+        `("target" = ${p(params.sessionKey)} OR "detail" LIKE ${p(`%${likeLiteral(`"sessionKey":${JSON.stringify(params.sessionKey)}`)}%`)} ESCAPE '\\')`,
       );
     }
     if (params.since !== undefined)
@@ -83,6 +83,11 @@ export class AuditTrailService {
     }
     return report;
   }
+}
+
+/** A LIKE pattern matching the text literally (its `%`, `_` and `\\` escaped). */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function requireAdmin(caller: Caller): void {

@@ -16,9 +16,9 @@
  * the idempotency index said.
  *
  * The hashed text is the canonical JSON of {at, data, prev, seq, sessionKey, type}
- * (chain-hash.ts), spliced here from pieces Node sends: `$12`-derived head `{"at":…,"data":`
- * ($13), the canonical data, then `,"prev":"…","seq":N`, then the event's tail
- * `,"sessionKey":…,"type":…}` ($14), so that the JSON escaping is Node's alone.
+ * (chain-hash.ts), spliced here from pieces Node sends: the head `{"at":…,"data":` ($13,
+ * the batch's time), the event's canonical data ($10), then `,"prev":"…","seq":N` built here,
+ * then the event's tail `,"sessionKey":…,"type":…}` ($14), so that all JSON escaping is Node's.
  *
  * $1 session keys, $2 event counts, $3 expect active, $4 fencing tokens (null: unfenced),
  * $5 release the lease, $6 ends the session; events: $7 call number, $8 number in the call,

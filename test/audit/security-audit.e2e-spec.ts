@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 
+import { SecurityAuditLog } from '../../src/core/audit/security-audit.log.js';
 import { OAuthClientService } from '../../src/core/auth/oauth-client.service.js';
 import { buildDataSourceOptions } from '../../src/core/database/database-url.js';
 import { signToken } from '../support/auth-tokens.js';
@@ -108,6 +109,30 @@ describe.each(engines)('security audit log on $name', ({ url, skip }) => {
           { subject: 'mallory' },
           (r) => r.action === 'rpc.admin_call' && r.outcome === 'denied',
         );
+
+        // By session: the target, or the detail's sessionKey, literally (no LIKE wildcards).
+        const audit = gateway.app.get(SecurityAuditLog);
+        audit.record({
+          action: 'tool.approval',
+          outcome: 'ok',
+          subject: 'bob',
+          detail: { sessionKey: 'ses_a%_' },
+        });
+        audit.record({
+          action: 'tool.approval',
+          outcome: 'denied',
+          subject: 'bob',
+          detail: { sessionKey: 'ses_ab_x' },
+        });
+        audit.record({ action: 'tool.approval', outcome: 'ok', subject: 'bob', target: 'ses_a%_' });
+        await audit.flush();
+        const bySession = await rpc(gateway, 'audit.search', { sessionKey: 'ses_a%_' });
+        expect(
+          (bySession.result as any[]).map((r) => [r.target, r.detail?.sessionKey ?? null]),
+        ).toEqual([
+          ['ses_a%_', null],
+          [null, 'ses_a%_'],
+        ]);
 
         // Filters: time and session; the chain verifies.
         const future = new Date(Date.now() + 60_000).toISOString();
