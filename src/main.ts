@@ -95,14 +95,14 @@ async function audit(action: string | undefined, values: Record<string, unknown>
         if (Number.isNaN(time.getTime())) throw new UsageError('--since must be an ISO 8601 time');
         since = time.toISOString();
       }
-      await exportAuditLines(config, { since, sessionKey }, (line) =>
+      const code = await exportAuditLines(config, { since, sessionKey }, (line) =>
         process.stdout.write(`${line}\n`)
           ? undefined
           : new Promise<void>((resolve) => process.stdout.once('drain', () => resolve())),
       );
       // Everything written out before the process exits.
       await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-      return 0;
+      return code;
     }
     default:
       throw new UsageError(`audit needs verify or export`);

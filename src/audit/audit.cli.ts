@@ -65,11 +65,22 @@ export function verifyAudit(
   });
 }
 
-/** `audit export [--since T] [--session KEY]`: JSON Lines on stdout. */
+/**
+ * `audit export [--since T] [--session KEY]`: JSON Lines through `write`; exit code 0, or 3 (and
+ * nothing written) when the session does not exist.
+ */
 export function exportAuditLines(
   config: GatewayConfig,
   options: AuditExportOptions,
   write: (line: string) => void | Promise<void>,
+  warn: (line: string) => void = (line) => console.error(line),
 ): Promise<number> {
-  return withReader(config, (reader) => exportAudit(reader, options, write));
+  return withReader(config, async (reader) => {
+    if (options.sessionKey && !(await reader.session(options.sessionKey))) {
+      warn(`No session ${options.sessionKey}.`);
+      return 3;
+    }
+    await exportAudit(reader, options, write);
+    return 0;
+  });
 }

@@ -188,6 +188,8 @@ describe.each(engines)('audit verify/export on $name', ({ url, skip }) => {
 
     it('says so for an unknown session, and refuses a bad --since', async () => {
       expect((await cli(dbUrl, ['audit', 'verify', '--session', 'ses_nope'])).code).toBe(3);
+      const none = await cli(dbUrl, ['audit', 'export', '--session', 'ses_nope']);
+      expect([none.code, none.stdout, none.stderr.trim()]).toEqual([3, '', 'No session ses_nope.']);
       const bad = await cli(dbUrl, ['audit', 'export', '--since', 'yesterday-ish']);
       expect(bad.stderr).toContain('--since must be an ISO 8601 time');
       expect(bad.code).toBe(2);
