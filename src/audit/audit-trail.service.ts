@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { GatewayErrorCode } from '../core/errors/gateway-error-code.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import { ADMIN_SCOPE, type Caller } from '../core/identity/caller.js';
-import { AuditSessionNotFoundException } from './audit.exception.js';
+import { AuditSessionNotFoundException, AuditTimeInvalidException } from './audit.exception.js';
 import { AuditChainReader } from './audit-chain.reader.js';
 import { AuditChainVerifier, type ChainReport } from './audit-chain.verifier.js';
 import type { AuditSearchParams } from './audit-search.params.js';
@@ -56,9 +56,8 @@ export class AuditTrailService {
         `("target" = ${p(params.sessionKey)} OR "detail" LIKE ${p(`%${likeLiteral(`"sessionKey":${JSON.stringify(params.sessionKey)}`)}%`)} ESCAPE '\\')`,
       );
     }
-    if (params.since !== undefined)
-      where.push(`"at" >= ${p(new Date(params.since).toISOString())}`);
-    if (params.until !== undefined) where.push(`"at" < ${p(new Date(params.until).toISOString())}`);
+    if (params.since !== undefined) where.push(`"at" >= ${p(isoTime(params.since, 'since'))}`);
+    if (params.until !== undefined) where.push(`"at" < ${p(isoTime(params.until, 'until'))}`);
     if (params.before !== undefined) where.push(`"seq" < ${p(params.before)}`);
     const rows = await this.dataSource.query<AuditRow[]>(
       `SELECT "seq", "at", "action", "outcome", "subject", "target", "ip", "count", "detail", "hash"
@@ -83,6 +82,13 @@ export class AuditTrailService {
     }
     return report;
   }
+}
+
+/** A time param as the stored `at` reads (UTC, ms); a date the calendar lacks is refused. */
+function isoTime(value: string, name: string): string {
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime())) throw new AuditTimeInvalidException(name, value);
+  return time.toISOString();
 }
 
 /** A LIKE pattern matching the text literally (its `%`, `_` and `\\` escaped). */

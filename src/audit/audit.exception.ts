@@ -7,3 +7,12 @@ export class AuditSessionNotFoundException extends GatewayException {
     super(GatewayErrorCode.NOT_FOUND, 'Session not found', { sessionKey });
   }
 }
+
+/** `audit.search` with a `since`/`until` that is shaped like a time but is none (-32602). */
+export class AuditTimeInvalidException extends GatewayException {
+  constructor(param: string, value: string) {
+    super(GatewayErrorCode.INVALID_INPUT, `${param} is not a valid time`, {
+      violations: [{ path: param, message: `not a valid time: ${value.slice(0, 40)}` }],
+    });
+  }
+}

@@ -139,7 +139,22 @@ describe.each(engines)('security audit log on $name', ({ url, skip }) => {
         expect((await rpc(gateway, 'audit.search', { since: future })).result).toEqual([]);
         const verified = await rpc(gateway, 'audit.verify', {});
         expect(verified.result).toMatchObject({ chain: 'security', ok: true });
-        expect((await rpc(gateway, 'audit.search', { limit: 1000 })).error?.code).toBe(-32602);
+        for (const bad of [
+          { limit: 1000 },
+          { subject: 'x'.repeat(256) },
+          { since: 'yesterday' },
+          { since: '2026-13-45' },
+          { until: '2026-13-01T00:00:00Z; DROP TABLE' },
+          { before: 0 },
+          { sessionKey: '' },
+        ]) {
+          expect((await rpc(gateway, 'audit.search', bad)).error?.code, JSON.stringify(bad)).toBe(
+            -32602,
+          );
+        }
+        expect(
+          (await rpc(gateway, 'audit.verify', { sessionKey: 'k'.repeat(129) })).error?.code,
+        ).toBe(-32602);
         expect((await rpc(gateway, 'audit.search', {}, reader)).error?.code).toBe(-32003);
 
         const everything = JSON.stringify(await rpc(gateway, 'audit.search', { limit: 200 }));
