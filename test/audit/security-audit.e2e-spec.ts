@@ -109,6 +109,12 @@ describe.each(engines)('security audit log on $name', ({ url, skip }) => {
           { subject: 'mallory' },
           (r) => r.action === 'rpc.admin_call' && r.outcome === 'denied',
         );
+        // One record for the refusal, not a second one as a failed call.
+        const mallory = (await rpc(gateway, 'audit.search', { subject: 'mallory' }))
+          .result as any[];
+        expect(mallory.map((r) => [r.action, r.outcome, r.target])).toEqual([
+          ['rpc.admin_call', 'denied', 'sessions.list'],
+        ]);
 
         // By session: the target, or the detail's sessionKey, literally (no LIKE wildcards).
         const audit = gateway.app.get(SecurityAuditLog);
@@ -218,6 +224,13 @@ describe.each(engines)('security audit log on $name', ({ url, skip }) => {
         expect(
           (await rpc(gateway, 'audit.verify', { sessionKey: 'ses_missing' })).error?.code,
         ).toBe(-32004);
+        // An admin call that ran and failed is recorded with its error code.
+        const failed = await awaitRecord(
+          gateway,
+          { subject: 'test-user' },
+          (r) => r.action === 'rpc.admin_call' && r.outcome === 'failed',
+        );
+        expect(failed).toMatchObject({ target: 'audit.verify', detail: { code: -32004 } });
       } finally {
         await gateway.close();
       }

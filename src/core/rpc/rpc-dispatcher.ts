@@ -245,7 +245,13 @@ export class RpcDispatcher {
     const name = method.metadata.name;
     this.stats.finished(name, true);
     const { error, unexpected } = mapRpcError(thrown, call.correlationId);
-    if (method.metadata.scope === ADMIN_SCOPE && call.caller) {
+    // A refusal by the guard is its own record (`denied`); here, admin calls that ran and failed.
+    if (
+      method.metadata.scope === ADMIN_SCOPE &&
+      call.caller &&
+      error.code !== RpcErrorCode.Forbidden &&
+      error.code !== RpcErrorCode.Unauthenticated
+    ) {
       this.auditAdminCall(call, 'failed', error.code);
     }
     if (unexpected) {
