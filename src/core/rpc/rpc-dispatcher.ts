@@ -12,6 +12,9 @@ import type { RpcMethodMetadata } from './rpc-method.decorator.js';
 import { RpcMethodRegistry, type RegisteredRpcMethod } from './rpc-method.registry.js';
 import { RpcStatsService } from './rpc-stats.service.js';
 
+/** Errors a guard answers before a method runs: its refusal is the guard's own audit record. */
+const GUARD_REFUSALS = new Set<number>([RpcErrorCode.Forbidden, RpcErrorCode.Unauthenticated]);
+
 /** Where a payload came from; the same for every call in it. */
 export interface RpcOrigin {
   transport: RpcTransport;
@@ -246,12 +249,7 @@ export class RpcDispatcher {
     this.stats.finished(name, true);
     const { error, unexpected } = mapRpcError(thrown, call.correlationId);
     // A refusal by the guard is its own record (`denied`); here, admin calls that ran and failed.
-    if (
-      method.metadata.scope === ADMIN_SCOPE &&
-      call.caller &&
-      error.code !== RpcErrorCode.Forbidden &&
-      error.code !== RpcErrorCode.Unauthenticated
-    ) {
+    if (method.metadata.scope === ADMIN_SCOPE && call.caller && !GUARD_REFUSALS.has(error.code)) {
       this.auditAdminCall(call, 'failed', error.code);
     }
     if (unexpected) {
