@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 
 import { SecurityAuditLog } from '../../src/core/audit/security-audit.log.js';
+import { RefreshTokenService } from '../../src/core/auth/refresh-token.service.js';
 import { OAuthClientService } from '../../src/core/auth/oauth-client.service.js';
 import { buildDataSourceOptions } from '../../src/core/database/database-url.js';
 import { signToken } from '../support/auth-tokens.js';
@@ -167,6 +168,46 @@ describe.each(engines)('security audit log on $name', ({ url, skip }) => {
         expect(everything).not.toContain(client.clientSecret);
         expect(everything).not.toContain(accessToken);
         expect(everything).not.toContain(gateway.token);
+      } finally {
+        await gateway.close();
+      }
+    });
+
+    it('records a refresh family revoked on replay, and never the refresh token', async () => {
+      const gateway = await startGateway({ database: { url: await url() } });
+      try {
+        const client = await gateway.app
+          .get(OAuthClientService)
+          .create({ name: 'rotating', scopes: ['agents:read'] });
+        const stolen = await gateway.app
+          .get(RefreshTokenService)
+          .issue({ clientId: client.clientId, subject: 'carol', scopes: ['agents:read'] });
+        const rotate = () =>
+          fetch(`${gateway.baseUrl}/auth/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              grant_type: 'refresh_token',
+              refresh_token: stolen,
+              client_id: client.clientId,
+              client_secret: client.clientSecret,
+            }),
+          });
+        const first = await rotate();
+        const successor = ((await first.json()) as { refresh_token: string }).refresh_token;
+        expect((await rotate()).status).toBe(400);
+        await gateway.app.get(SecurityAuditLog).flush();
+        const records = (await rpc(gateway, 'audit.search', { subject: 'carol' })).result as any[];
+        expect(records.map((r) => [r.action, r.outcome, r.target])).toEqual([
+          ['token.family_revoked', 'ok', client.clientId],
+          ['token.issued', 'ok', client.clientId],
+        ]);
+        expect(records[0].detail.reason).toBe('a used refresh token was presented again');
+        expect(records[1].detail).toEqual({ grant: 'refresh_token', scope: 'agents:read' });
+        const everything = JSON.stringify(await rpc(gateway, 'audit.search', { limit: 200 }));
+        expect(everything).toContain('"error":"invalid_grant"');
+        expect(everything).not.toContain(stolen);
+        expect(everything).not.toContain(successor);
       } finally {
         await gateway.close();
       }
