@@ -20,6 +20,7 @@ import { RpcModule } from './core/rpc/rpc.module.js';
 import { WsModule } from './core/ws/ws.module.js';
 import { AgentsModule } from './agents/agents.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { AuditTrailModule } from './audit/audit-trail.module.js';
 import { OpenAiModule } from './openai/openai.module.js';
 import { ToolsModule } from './tools/tools.module.js';
 import { McpServerModule } from './mcp-server/mcp-server.module.js';
@@ -144,6 +145,7 @@ export class GatewayModule {
         AgentsModule,
         ToolsModule,
         SessionsModule,
+        AuditTrailModule,
         McpServerModule,
         OpenAiModule,
         ...(dashboard === false

@@ -13,6 +13,8 @@ Commands:
   clients list                                 list OAuth clients
   clients revoke --id CLIENT_ID                revoke a client and its refresh tokens
   migrate                                      apply pending database migrations and exit
+  audit verify [--session KEY]                 check the hash chains (exit 1 when one is broken)
+  audit export [--since T] [--session KEY]     print the chains as JSON Lines, for offline checks
 
 Configuration: defaults < openclaw.json (or OPENCLAW_CONFIG) < OPENCLAW_* environment.`;
 
@@ -79,6 +81,34 @@ async function clients(
   }
 }
 
+async function audit(action: string | undefined, values: Record<string, unknown>): Promise<number> {
+  const config = loadConfig();
+  const { verifyAudit, exportAuditLines } = await import('./audit/audit.cli.js');
+  const sessionKey = typeof values.session === 'string' ? values.session : undefined;
+  switch (action) {
+    case 'verify':
+      return verifyAudit(config, { sessionKey });
+    case 'export': {
+      let since: string | undefined;
+      if (typeof values.since === 'string') {
+        const time = new Date(values.since);
+        if (Number.isNaN(time.getTime())) throw new UsageError('--since must be an ISO 8601 time');
+        since = time.toISOString();
+      }
+      const code = await exportAuditLines(config, { since, sessionKey }, (line) =>
+        process.stdout.write(`${line}\n`)
+          ? undefined
+          : new Promise<void>((resolve) => process.stdout.once('drain', () => resolve())),
+      );
+      // Everything written out before the process exits.
+      await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+      return code;
+    }
+    default:
+      throw new UsageError(`audit needs verify or export`);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -91,6 +121,8 @@ async function main(argv: string[]): Promise<number> {
       ttl: { type: 'string' },
       name: { type: 'string' },
       id: { type: 'string' },
+      session: { type: 'string' },
+      since: { type: 'string' },
     },
   });
   const [command = 'serve', action] = positionals;
@@ -121,6 +153,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'clients':
       return clients(action, values);
+    case 'audit':
+      return audit(action, values);
     default:
       throw new UsageError(`Unknown command "${command}".`);
   }

@@ -7,6 +7,7 @@ export const VIEWS = [
   { path: '/agents', label: 'Agents & Tools' },
   { path: '/approvals', label: 'Approvals' },
   { path: '/api', label: 'API' },
+  { path: '/audit', label: 'Audit' },
 ] as const;
 
 /** History-mode routing: the gateway answers every dashboard path with index.html. */

@@ -13,6 +13,10 @@ import {
   SessionNotFoundError,
 } from './event-store.errors.js';
 import { EventStore } from './event-store.js';
+import { AuditChainReader } from '../audit/audit-chain.reader.js';
+import { AuditChainVerifier } from '../audit/audit-chain.verifier.js';
+import { canonicalJson } from '../core/audit/canonical-json.js';
+import { GENESIS_HASH, sessionEventHash } from '../core/audit/chain-hash.js';
 
 const postgresAvailable = (await postgresUrl()) !== undefined;
 if (!postgresAvailable) reportMissingPostgres('event store');
@@ -119,6 +123,39 @@ describe.each(engines)('EventStore on $name', ({ url, skip }) => {
       ).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`).sort());
       expect(new Set(results.map(([e]) => e.seq)).size).toBe(50);
       for (const [event] of results) expect(history[event.seq - 1]).toEqual(event);
+      // Each instance chained from the head the other had just moved: one unbroken chain.
+      const verifier = new AuditChainVerifier(new AuditChainReader(dataSource));
+      expect(await verifier.verifySession(session.sessionKey)).toEqual({
+        chain: session.sessionKey,
+        ok: true,
+        links: 51,
+      });
+    });
+
+    it('chains every event to the one before it, in the append itself', async () => {
+      const { session } = await store.createSession({ ...owner(), metadata: { b: 1, a: [2] } });
+      await store.append(session.sessionKey, [userMessage('one'), userMessage('two')]);
+      await store.append(session.sessionKey, [{ type: 'note', data: { z: { y: 1, x: 'é' } } }]);
+      const rows: Array<{ seq: number; type: string; at: string; data: string; hash: string }> =
+        await dataSource.query(
+          `SELECT "seq", "type", "at", "data", "hash" FROM "session_events" WHERE "session_key" = '${session.sessionKey}' ORDER BY "seq"`,
+        );
+      let prev = GENESIS_HASH;
+      for (const row of rows) {
+        // Stored as canonical JSON, hashed as such.
+        expect(row.data).toBe(canonicalJson(JSON.parse(row.data)));
+        prev = sessionEventHash(prev, {
+          sessionKey: session.sessionKey,
+          ...row,
+          dataJson: row.data,
+        });
+        expect(row.hash).toBe(prev);
+      }
+      expect(rows).toHaveLength(4);
+      const [head] = await dataSource.query(
+        `SELECT "last_hash" FROM "sessions" WHERE "session_key" = '${session.sessionKey}'`,
+      );
+      expect(head.last_hash).toBe(prev);
     });
 
     it('pages history by afterSeq and limit', async () => {

@@ -4,6 +4,7 @@ import { Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource, MoreThan, type Repository } from 'typeorm';
 
 import { TracingService } from '../core/tracing/tracing.service.js';
+import { canonicalJson } from '../core/audit/canonical-json.js';
 import { IdempotencyKeyConflictError, SessionNotFoundError } from './event-store.errors.js';
 import { EventWriteBatcher, type WriteBatchStats } from './event-write.batcher.js';
 import type {
@@ -244,7 +245,8 @@ function toPendingEvent(event: NewEvent): PendingEvent {
     );
   }
   const data = event.data ?? {};
-  return { type: event.type, data, json: JSON.stringify(data), idempotencyKey: key ?? null };
+  // Stored as canonical JSON: the stored text is the text the event's hash covers.
+  return { type: event.type, data, json: canonicalJson(data), idempotencyKey: key ?? null };
 }
 
 function toSessionRecord(row: SessionEntity): SessionRecord {

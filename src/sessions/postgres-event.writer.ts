@@ -13,6 +13,8 @@ import {
   type Outcome,
   type WriteRequest,
 } from './event-write.types.js';
+import { canonicalJson } from '../core/audit/canonical-json.js';
+import { GENESIS_HASH, sessionEventHash } from '../core/audit/chain-hash.js';
 import { APPEND_SQL, CREATE_SQL } from './postgres-event.statements.js';
 
 /**
@@ -140,6 +142,8 @@ export class PostgresEventWriter implements EventLogWriter {
   private async create(batch: CreateRequest[]): Promise<Outcome[]> {
     const at = new Date().toISOString();
     const created = batch.map((request) => createdSession(request, at));
+    // Canonical: the text stored is the text hashed.
+    const data = created.map((c) => canonicalJson(c.event.data));
     await this.pool.query({
       name: 'openclaw_event_store_create',
       text: CREATE_SQL,
@@ -148,8 +152,11 @@ export class PostgresEventWriter implements EventLogWriter {
         created.map((c) => c.session.ownerSubject),
         created.map((c) => c.session.agentId),
         created.map((c) => JSON.stringify(c.session.metadata)),
-        created.map((c) => JSON.stringify(c.event.data)),
+        data,
         at,
+        created.map(({ event }, i) =>
+          sessionEventHash(GENESIS_HASH, { ...event, dataJson: data[i] }),
+        ),
       ],
     });
     return created.map((value) => ({ ok: true, value }));
@@ -162,13 +169,16 @@ export class PostgresEventWriter implements EventLogWriter {
     const types: string[] = [];
     const data: string[] = [];
     const keys: Array<string | null> = [];
+    const tails: string[] = [];
     batch.forEach((request, r) => {
+      const sessionKey = `,"sessionKey":${JSON.stringify(request.sessionKey)},"type":`;
       request.events.forEach((event, k) => {
         eventOrd.push(r + 1);
         eventIndex.push(k + 1);
         types.push(event.type);
         data.push(event.json);
         keys.push(event.idempotencyKey);
+        tails.push(`${sessionKey}${JSON.stringify(event.type)}}`);
       });
     });
     const { rows } = await this.pool.query({
@@ -187,6 +197,8 @@ export class PostgresEventWriter implements EventLogWriter {
         data,
         keys,
         at,
+        `{"at":${JSON.stringify(at)},"data":`,
+        tails,
       ],
     });
     const outcomes: Outcome[] = new Array<Outcome>(batch.length);

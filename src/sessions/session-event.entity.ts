@@ -40,4 +40,8 @@ export class SessionEventEntity {
 
   @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true })
   idempotencyKey: string | null;
+
+  /** The event's link in its session's hash chain (chain-hash.ts); null only before the backfill. */
+  @Column({ name: 'hash', type: 'varchar', length: 64, nullable: true })
+  hash: string | null;
 }

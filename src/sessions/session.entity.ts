@@ -29,6 +29,10 @@ export class SessionEntity {
   @Column({ name: 'last_seq', type: 'integer' })
   lastSeq: number;
 
+  /** The hash of the event `last_seq`: the chain head the next append links to. */
+  @Column({ name: 'last_hash', type: 'varchar', length: 64, nullable: true })
+  lastHash: string | null;
+
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
   createdAt: string;
 

@@ -1,3 +1,5 @@
+import { canonicalJson } from '../core/audit/canonical-json.js';
+import { sha256Hex } from '../core/audit/chain-hash.js';
 import {
   IdempotencyKeyConflictError,
   LeaseLostError,
@@ -32,7 +34,7 @@ export class SqliteEventWriter implements EventLogWriter {
   private readonly run: SqliteWriteRun;
 
   constructor(private readonly db: SqliteConnection) {
-    this.run = sqliteWriteProgram(db);
+    this.run = sqliteWriteProgram(db, sha256Hex);
   }
 
   async commit(requests: readonly WriteRequest[]): Promise<Outcome[]> {
@@ -58,7 +60,8 @@ export function toSqliteCall(request: WriteRequest): SqliteWriteCall {
       ownerSubject: request.ownerSubject,
       agentId: request.agentId,
       metadata,
-      data: JSON.stringify({ agentId: request.agentId, metadata: request.metadata }),
+      // Canonical: the text stored is the text hashed.
+      data: canonicalJson({ agentId: request.agentId, metadata: request.metadata }),
     };
   }
   return {

@@ -41,7 +41,9 @@ const db = new Database(file, { timeout: busyTimeoutMs });
 db.pragma('synchronous = ' + synchronous);
 db.pragma('busy_timeout = ' + busyTimeoutMs);
 db.pragma('foreign_keys = ' + (foreignKeys ? 'ON' : 'OFF'));
-const run = (${sqliteWriteProgram.toString()})(db);
+const { createHash } = require('node:crypto');
+const sha256 = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
+const run = (${sqliteWriteProgram.toString()})(db, sha256);
 parentPort.on('message', (message) => {
   if (message.close) {
     db.close();

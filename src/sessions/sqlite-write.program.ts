@@ -41,6 +41,9 @@ export type SqliteCallOutcome =
 
 export type SqliteWriteRun = (calls: SqliteWriteCall[], at: string) => SqliteCallOutcome[];
 
+/** SHA-256 of a string's UTF-8 bytes as hex (node:crypto, handed in: the program imports nothing). */
+export type Sha256Hex = (text: string) => string;
+
 /**
  * The SQLite append path, on one connection: a batch is one `BEGIN IMMEDIATE` transaction, each
  * call in its own savepoint (a nested better-sqlite3 transaction) so that a failing call fails
@@ -49,11 +52,22 @@ export type SqliteWriteRun = (calls: SqliteWriteCall[], at: string) => SqliteCal
  * the fence is read from the very row version written (RETURNING gives the new row, whose owner
  * a release just cleared: the token alone fences).
  *
+ * Each event is hash-chained to the one before it in the same transaction: its hash is SHA-256
+ * over the canonical JSON of {at, data, prev, seq, sessionKey, type} (see chain-hash.ts; the data
+ * arrives already canonical), `prev` coming from `sessions.last_hash`, the chain head, which the
+ * same transaction moves on.
+ *
  * Self-contained on purpose (no imports, no outer names, plain syntax): its source also runs in
  * the writer thread (SqliteWorkerEventWriter), where it arrives as text.
  */
-export function sqliteWriteProgram(db: SqliteConnection): SqliteWriteRun {
+export function sqliteWriteProgram(db: SqliteConnection, sha256: Sha256Hex): SqliteWriteRun {
   const ROWS_PER_INSERT = 100;
+  const GENESIS = '0000000000000000000000000000000000000000000000000000000000000000';
+  const hashOf = (prev: string, key: string, seq: number, type: string, at: string, data: string) =>
+    sha256(
+      `{"at":${JSON.stringify(at)},"data":${data},"prev":"${prev}","seq":${seq},` +
+        `"sessionKey":${JSON.stringify(key)},"type":${JSON.stringify(type)}}`,
+    );
   const statements = new Map<string, SqliteStatement>();
   const statement = (sql: string): SqliteStatement => {
     let prepared = statements.get(sql);
@@ -67,35 +81,42 @@ export function sqliteWriteProgram(db: SqliteConnection): SqliteWriteRun {
   const refuse = (reason: string, key?: string): never => {
     throw Object.assign(new Error(reason), { refusal: reason, key });
   };
-  /** Rows as [seq, type, data, idempotencyKey]. */
+  /** Rows as [seq, type, data, idempotencyKey], chained from `prev`; returns the new head. */
   const insertEvents = (
     sessionKey: string,
     rows: Array<[number, string, string, string | null]>,
     at: string,
-  ): void => {
+    prev: string,
+  ): string => {
+    let head = prev;
     for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
       const chunk = rows.slice(start, start + ROWS_PER_INSERT);
       const params: unknown[] = [];
-      for (const [seq, type, data, key] of chunk) params.push(sessionKey, seq, type, data, at, key);
+      for (const [seq, type, data, key] of chunk) {
+        head = hashOf(head, sessionKey, seq, type, at, data);
+        params.push(sessionKey, seq, type, data, at, key, head);
+      }
       statement(
-        `INSERT INTO "session_events" ("session_key", "seq", "type", "data", "at", "idempotency_key") VALUES ` +
-          chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', '),
+        `INSERT INTO "session_events" ("session_key", "seq", "type", "data", "at", "idempotency_key", "hash") VALUES ` +
+          chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', '),
       ).run(...params);
     }
+    return head;
   };
   const apply = (call: SqliteWriteCall, at: string): number => {
     if (call.kind === 'create') {
+      const head = hashOf(GENESIS, call.sessionKey, 1, 'session.created', at, call.data);
       statement(
-        `INSERT INTO "sessions" ("session_key", "owner_subject", "agent_id", "metadata", "status", "last_seq", "created_at", "ended_at")
-         VALUES (?, ?, ?, ?, 'active', 1, ?, NULL)`,
-      ).run(call.sessionKey, call.ownerSubject, call.agentId, call.metadata, at);
-      insertEvents(call.sessionKey, [[1, 'session.created', call.data, null]], at);
+        `INSERT INTO "sessions" ("session_key", "owner_subject", "agent_id", "metadata", "status", "last_seq", "last_hash", "created_at", "ended_at")
+         VALUES (?, ?, ?, ?, 'active', 1, ?, ?, NULL)`,
+      ).run(call.sessionKey, call.ownerSubject, call.agentId, call.metadata, head, at);
+      insertEvents(call.sessionKey, [[1, 'session.created', call.data, null]], at, GENESIS);
       return 1;
     }
     const { sessionKey, events } = call;
     const row = statement(
       `UPDATE "sessions" SET "last_seq" = "last_seq" + ?${call.release ? `, "lease_owner" = NULL` : ''}
-       WHERE "session_key" = ? RETURNING "last_seq", "status", "lease_token"`,
+       WHERE "session_key" = ? RETURNING "last_seq", "last_hash", "status", "lease_token"`,
     ).get(events.length, sessionKey);
     // A refused call rolls back to its savepoint, undoing the bump above.
     if (row === undefined) return refuse('not-found');
@@ -112,7 +133,7 @@ export function sqliteWriteProgram(db: SqliteConnection): SqliteWriteRun {
       if (used !== undefined) refuse('key-used', String(used.idempotency_key));
     }
     const firstSeq = Number(row.last_seq) - events.length + 1;
-    insertEvents(
+    const head = insertEvents(
       sessionKey,
       events.map((e, i): [number, string, string, string | null] => [
         firstSeq + i,
@@ -121,6 +142,11 @@ export function sqliteWriteProgram(db: SqliteConnection): SqliteWriteRun {
         e.idempotencyKey,
       ]),
       at,
+      typeof row.last_hash === 'string' ? row.last_hash : GENESIS,
+    );
+    statement(`UPDATE "sessions" SET "last_hash" = ? WHERE "session_key" = ?`).run(
+      head,
+      sessionKey,
     );
     if (call.ends && row.status !== 'ended') {
       statement(

@@ -1,5 +1,6 @@
-import { Controller, Logger, Post, Req, Res } from '@nestjs/common';
+import { Controller, Logger, Optional, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SecurityAuditLog } from '../audit/security-audit.log.js';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { clientIp } from '../rpc/client-ip.js';
 import { ClientAuthFailures } from './client-auth-failures.js';
@@ -32,6 +33,7 @@ export class AuthTokenController {
     private readonly tokens: TokenService,
     private readonly failures: ClientAuthFailures,
     private readonly config: GatewayConfig,
+    @Optional() private readonly audit?: SecurityAuditLog,
   ) {}
 
   @Public()
@@ -45,12 +47,20 @@ export class AuthTokenController {
       const client = await this.authenticateClient(request, params, ip);
       const body =
         params.grant_type === 'client_credentials'
-          ? await this.clientCredentials(client, params)
-          : await this.refresh(client, params);
+          ? await this.clientCredentials(client, params, ip)
+          : await this.refresh(client, params, ip);
       await reply.status(200).type('application/json').send(JSON.stringify(body));
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
       this.logger.debug({ error: err.error, ip }, 'token request refused');
+      if (err.error !== 'invalid_client') {
+        this.audit?.record({
+          action: 'auth.token_refused',
+          outcome: 'denied',
+          ip,
+          detail: { error: err.error },
+        });
+      }
       for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
       if (err.error === 'invalid_client' && request.headers.authorization !== undefined) {
         void reply.header('WWW-Authenticate', 'Basic realm="openclaw-gateway"');
@@ -82,6 +92,7 @@ export class AuthTokenController {
       });
     }
     if (client) return client;
+    this.audit?.record({ action: 'auth.client_failed', outcome: 'denied', target: clientId, ip });
     const lockedNow = await this.failures.recordFailure(clientId, ip);
     throw lockedNow === undefined ? clientAuthenticationFailed() : lockedOut(lockedNow);
   }
@@ -90,12 +101,17 @@ export class AuthTokenController {
   private async clientCredentials(
     client: AuthenticatedClient,
     params: TokenParams,
+    ip: string,
   ): Promise<object> {
     const scopes = grantedScopes(params.scope, client.scopes);
-    return this.tokenResponse(client.clientId, client.clientId, scopes);
+    return this.tokenResponse(ip, client.clientId, client.clientId, scopes);
   }
 
-  private async refresh(client: AuthenticatedClient, params: TokenParams): Promise<object> {
+  private async refresh(
+    client: AuthenticatedClient,
+    params: TokenParams,
+    ip: string,
+  ): Promise<object> {
     if (!params.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
     const { grant, refreshToken } = await this.refreshTokens.rotate(
       params.refresh_token,
@@ -104,16 +120,28 @@ export class AuthTokenController {
     // Never more than the original grant, nor more than the client holds today.
     const allowed = grant.scopes.filter((scope) => client.scopes.includes(scope));
     const scopes = grantedScopes(params.scope, allowed);
-    return this.tokenResponse(grant.subject, client.clientId, scopes, refreshToken);
+    return this.tokenResponse(ip, grant.subject, client.clientId, scopes, refreshToken);
   }
 
   private async tokenResponse(
+    ip: string,
     subject: string,
     clientId: string,
     scopes: string[],
     refreshToken?: string,
   ): Promise<object> {
     const access = await this.tokens.signAccessToken({ subject, scopes, clientId });
+    this.audit?.record({
+      action: 'token.issued',
+      outcome: 'ok',
+      subject,
+      target: clientId,
+      ip,
+      detail: {
+        grant: refreshToken === undefined ? 'client_credentials' : 'refresh_token',
+        scope: access.scope,
+      },
+    });
     return {
       access_token: access.token,
       token_type: 'Bearer',

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { SecurityAuditLog } from '../audit/security-audit.log.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { parseDuration } from '../config/duration.js';
 import { buildDataSourceOptions } from '../database/database-url.js';
@@ -101,9 +102,11 @@ async function withClients<T>(
     }),
   );
   await dataSource.initialize();
+  const audit = new SecurityAuditLog(dataSource);
   try {
-    return await run(new OAuthClientService(dataSource));
+    return await run(new OAuthClientService(dataSource, undefined, audit));
   } finally {
+    await audit.flush();
     await dataSource.destroy();
   }
 }

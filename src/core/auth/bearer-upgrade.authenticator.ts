@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import { SecurityAuditLog } from '../audit/security-audit.log.js';
 import type { WsUpgradeAuthenticator, WsUpgradeDecision } from '../ws/ws-upgrade-authenticator.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
 import {
@@ -25,6 +26,7 @@ export class BearerUpgradeAuthenticator implements WsUpgradeAuthenticator {
     @Optional()
     @Inject(AUTH_FAILURE_LIMITER)
     private readonly failures?: AuthFailureLimiter,
+    @Optional() private readonly audit?: SecurityAuditLog,
   ) {}
 
   async authenticate(request: IncomingMessage): Promise<WsUpgradeDecision> {
@@ -38,6 +40,12 @@ export class BearerUpgradeAuthenticator implements WsUpgradeAuthenticator {
     } catch (err) {
       if (!(err instanceof InvalidTokenError)) throw err;
       this.logger.debug({ reason: err.detail ?? err.reason }, 'WebSocket upgrade refused');
+      this.audit?.record({
+        action: 'auth.failed',
+        outcome: 'denied',
+        ip: request.socket.remoteAddress,
+        detail: { reason: err.reason, transport: 'ws' },
+      });
       const verdict = await this.failures?.recordFailure({
         remoteAddress: request.socket.remoteAddress,
         headers: request.headers,

@@ -11,7 +11,9 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SecurityAuditLog } from '../audit/security-audit.log.js';
 import { GatewayConfig } from '../config/gateway-config.js';
+import { clientIp } from '../rpc/client-ip.js';
 import { getRpcCallContext, REQUEST_CALLER, type RpcCallContext } from '../rpc/rpc-call-context.js';
 import type { RpcCallCheck, RpcMethodDescriptor, RpcPreparedGuard } from '../rpc/rpc-guard.js';
 import { RpcErrorCode } from '../rpc/rpc-error-code.js';
@@ -26,7 +28,7 @@ import {
 } from '../rate-limit/auth-failure-limiter.js';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth-module.options.js';
 import { bearerFromAuthorization } from './bearer-token.js';
-import { hasScope, type Caller } from '../identity/caller.js';
+import { ADMIN_SCOPE, hasScope, type Caller } from '../identity/caller.js';
 import { bearerChallenge, InvalidTokenError } from './invalid-token.error.js';
 import { IS_PUBLIC_METADATA } from '../identity/public.decorator.js';
 import { ROUTE_SCOPE_METADATA } from '../identity/route-scope.decorator.js';
@@ -54,6 +56,7 @@ export class JwtAuthGuard implements RpcPreparedGuard {
     @Optional()
     @Inject(AUTH_FAILURE_LIMITER)
     private readonly failures?: AuthFailureLimiter,
+    @Optional() private readonly audit?: SecurityAuditLog,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -95,6 +98,15 @@ export class JwtAuthGuard implements RpcPreparedGuard {
     }
     const requiredScope = call.method.scope;
     if (!requiredScope || !hasScope(caller, requiredScope)) {
+      if (requiredScope === ADMIN_SCOPE) {
+        this.audit?.record({
+          action: 'rpc.admin_call',
+          outcome: 'denied',
+          subject: caller.subject,
+          target: call.method.name,
+          ip: call.ip,
+        });
+      }
       throw new RpcException(RpcErrorCode.Forbidden, 'Forbidden', { requiredScope });
     }
     call.caller = caller;
@@ -187,6 +199,13 @@ export class JwtAuthGuard implements RpcPreparedGuard {
     err: InvalidTokenError,
   ): Promise<never> {
     this.logger.debug({ reason: err.detail ?? err.reason, url: request.url }, 'token refused');
+    const ip = clientIp(request.ip, request.headers, this.config.gateway.trustedProxies);
+    this.audit?.record({
+      action: 'auth.failed',
+      outcome: 'denied',
+      ip,
+      detail: { reason: err.reason, transport: 'http' },
+    });
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const verdict = await this.failures?.recordFailure({
       remoteAddress: request.ip,

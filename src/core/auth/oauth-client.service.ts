@@ -5,6 +5,7 @@ import { DataSource, IsNull } from 'typeorm';
 import { decoyHash, hashClientSecret, verifyClientSecret } from './client-secret.hasher.js';
 import { OAuthClientEntity } from './oauth-client.entity.js';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
+import { SecurityAuditLog } from '../audit/security-audit.log.js';
 import { RevokedClients } from './revoked-clients.js';
 import { isScopeToken } from './token-scopes.js';
 
@@ -34,6 +35,7 @@ export class OAuthClientService {
     @InjectDataSource() private readonly dataSource: DataSource,
     /** Absent in the CLI, whose revocation every gateway reads from the database. */
     @Optional() private readonly revokedClients?: RevokedClients,
+    @Optional() private readonly audit?: SecurityAuditLog,
   ) {}
 
   async create(input: { name: string; scopes: string[] }): Promise<CreatedClient> {
@@ -52,6 +54,12 @@ export class OAuthClientService {
       scopes: scopes.join(' '),
       createdAt: new Date().toISOString(),
       revokedAt: null,
+    });
+    this.audit?.record({
+      action: 'client.created',
+      outcome: 'ok',
+      target: clientId,
+      detail: { name, scopes },
     });
     return { clientId, clientSecret };
   }
@@ -87,6 +95,11 @@ export class OAuthClientService {
       return (result.affected ?? 0) > 0;
     });
     if (revoked) this.revokedClients?.markRevoked(clientId);
+    this.audit?.record({
+      action: 'client.revoked',
+      outcome: revoked ? 'ok' : 'failed',
+      target: clientId,
+    });
     return revoked;
   }
 

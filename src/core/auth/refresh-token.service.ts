@@ -1,12 +1,14 @@
 import {
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { SecurityAuditLog } from '../audit/security-audit.log.js';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { AuthSecrets } from './auth-secrets.js';
 import { OAuthError } from './oauth.error.js';
@@ -42,6 +44,7 @@ export class RefreshTokenService implements OnApplicationBootstrap, OnModuleDest
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly secrets: AuthSecrets,
     private readonly config: GatewayConfig,
+    @Optional() private readonly audit?: SecurityAuditLog,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -83,7 +86,7 @@ export class RefreshTokenService implements OnApplicationBootstrap, OnModuleDest
     });
     if (!row || row.clientId !== clientId || row.revokedAt !== null) throw invalid;
     if (row.usedAt !== null) {
-      await this.revokeFamily(row.familyId, 'a used refresh token was presented again');
+      await this.revokeFamily(row, 'a used refresh token was presented again');
       throw invalid;
     }
     const now = new Date().toISOString();
@@ -108,7 +111,7 @@ export class RefreshTokenService implements OnApplicationBootstrap, OnModuleDest
       return this.insert(manager, grant, row.familyExpiresAt);
     });
     if (refreshToken === undefined) {
-      await this.revokeFamily(row.familyId, 'a refresh token was exchanged twice concurrently');
+      await this.revokeFamily(row, 'a refresh token was exchanged twice concurrently');
       throw invalid;
     }
     return { grant, refreshToken };
@@ -147,12 +150,22 @@ export class RefreshTokenService implements OnApplicationBootstrap, OnModuleDest
     return total;
   }
 
-  private async revokeFamily(familyId: string, why: string): Promise<void> {
+  private async revokeFamily(
+    { familyId, subject, clientId }: Pick<RefreshTokenEntity, 'familyId' | 'subject' | 'clientId'>,
+    why: string,
+  ): Promise<void> {
     await this.tokens.update(
       { familyId, revokedAt: IsNull() },
       { revokedAt: new Date().toISOString() },
     );
     this.logger.warn({ familyId }, `refresh token family revoked: ${why}`);
+    this.audit?.record({
+      action: 'token.family_revoked',
+      outcome: 'ok',
+      subject,
+      target: clientId,
+      detail: { familyId, reason: why },
+    });
   }
 
   private async insert(

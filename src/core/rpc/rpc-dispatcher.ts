@@ -1,6 +1,7 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
+import { SecurityAuditLog } from '../audit/security-audit.log.js';
 import { GatewayConfig } from '../config/gateway-config.js';
-import type { Caller } from '../identity/caller.js';
+import { ADMIN_SCOPE, type Caller } from '../identity/caller.js';
 import { callCorrelationId } from '../logging/correlation-id.js';
 import type { JsonRpcId, JsonRpcResponse } from './json-rpc.types.js';
 import type { RpcCallContext, RpcTransport } from './rpc-call-context.js';
@@ -14,6 +15,9 @@ import { TracingService } from '../tracing/tracing.service.js';
 import type { Span } from '../tracing/gateway-tracer.js';
 import { runTracedCall } from './rpc-call.tracing.js';
 import { splitMeta } from './rpc-meta.js';
+
+/** Errors a guard answers before a method runs: its refusal is the guard's own audit record. */
+const GUARD_REFUSALS = new Set<number>([RpcErrorCode.Forbidden, RpcErrorCode.Unauthenticated]);
 
 /** Where a payload came from; the same for every call in it. */
 export interface RpcOrigin {
@@ -122,6 +126,7 @@ export class RpcDispatcher {
     private readonly stats: RpcStatsService,
     private readonly config: GatewayConfig,
     @Optional() private readonly tracing?: TracingService,
+    @Optional() private readonly audit?: SecurityAuditLog,
   ) {
     // A debug line per call is formatted only when it will be written.
     this.traceCalls = config.log.level === 'debug' || config.log.level === 'trace';
@@ -249,6 +254,7 @@ export class RpcDispatcher {
     startedAt: number,
   ): JsonRpcResponse | undefined {
     this.stats.finished(method.metadata.name, false, startedAt);
+    if (method.metadata.scope === ADMIN_SCOPE) this.auditAdminCall(call, 'ok');
     if (this.traceCalls) {
       this.logger.debug(
         {
@@ -276,6 +282,10 @@ export class RpcDispatcher {
       call.span.setAttribute('rpc.jsonrpc.error_code', error.code);
       this.tracing?.tracer?.fail(call.span, String(error.code));
     }
+    // A refusal by the guard is its own record (`denied`); here, admin calls that ran and failed.
+    if (method.metadata.scope === ADMIN_SCOPE && call.caller && !GUARD_REFUSALS.has(error.code)) {
+      this.auditAdminCall(call, 'failed', error.code);
+    }
     if (unexpected) {
       this.logger.error(
         { method: name, correlationId: call.correlationId, err: thrown },
@@ -288,5 +298,17 @@ export class RpcDispatcher {
       );
     }
     return call.isNotification ? undefined : { jsonrpc: '2.0', id, error };
+  }
+
+  /** An admin-scope call that ran (denials are the guard's record): who, which method, how. */
+  private auditAdminCall(call: RpcCall, outcome: 'ok' | 'failed', code?: number): void {
+    this.audit?.record({
+      action: 'rpc.admin_call',
+      outcome,
+      subject: call.caller?.subject,
+      target: call.method.name,
+      ip: call.ip,
+      detail: { transport: call.transport, ...(code === undefined ? {} : { code }) },
+    });
   }
 }

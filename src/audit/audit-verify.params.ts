@@ -1,0 +1,10 @@
+import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+
+/** `audit.verify`: one session's chain, or (no key) the security log's. */
+export class AuditVerifyParams {
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  sessionKey?: string;
+}
