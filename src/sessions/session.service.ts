@@ -15,6 +15,8 @@ import type {
   SessionSummary,
 } from './session-api.types.js';
 import { SessionCancellation } from './session-cancellation.js';
+import type { SessionCancelParams } from './session-cancel.params.js';
+import { SessionTurnCanceller } from './session-turn.canceller.js';
 import type { SessionCreateParams } from './session-create.params.js';
 import { SessionDirectory, type KnownSession } from './session.directory.js';
 import type { SessionEndParams } from './session-end.params.js';
@@ -67,6 +69,7 @@ export class SessionService implements OnModuleDestroy {
     private readonly replays: SessionReplay,
     private readonly work: SessionWorkTracker,
     private readonly cancellation: SessionCancellation,
+    private readonly canceller: SessionTurnCanceller,
     private readonly agents: AgentRegistry,
     private readonly config: GatewayConfig,
   ) {}
@@ -160,6 +163,15 @@ export class SessionService implements OnModuleDestroy {
       this.cancellation.cancelEverywhere(sessionKey, 'session ended');
     }
     return { ok: true };
+  }
+
+  /**
+   * Stops the session's running turn, on whichever instance runs it; it records its partial
+   * answer as cancelled. Messages waiting behind it run next.
+   */
+  async cancel(caller: Caller, params: SessionCancelParams): Promise<{ cancelled: boolean }> {
+    await this.directory.owned(caller, params.sessionKey);
+    return { cancelled: await this.canceller.cancel(params.sessionKey) };
   }
 
   /** Sessions newest first; an admin sees everyone's (optionally one owner's), others their own. */
@@ -299,6 +311,8 @@ export class SessionService implements OnModuleDestroy {
         );
       }
       try {
+        // From here on session.cancel stops this turn (named by its lease on PostgreSQL).
+        work.running(lease.fence?.token);
         return await this.runner.run(caller, session, params, lease, signal);
       } finally {
         await lease.release();

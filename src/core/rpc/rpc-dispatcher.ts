@@ -2,6 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import { GatewayConfig } from '../config/gateway-config.js';
 import type { Caller } from '../identity/caller.js';
 import { callCorrelationId } from '../logging/correlation-id.js';
+import { LinkedAbortController } from '../abort/linked-abort.controller.js';
+import { RequestCancelledException } from '../errors/request-cancelled.exception.js';
+import {
+  CANCEL_REQUEST_METHOD,
+  type CancellableCall,
+  type InFlightCalls,
+} from './in-flight-calls.js';
 import type { JsonRpcId, JsonRpcResponse } from './json-rpc.types.js';
 import type { RpcCallContext, RpcTransport } from './rpc-call-context.js';
 import type { RpcConnection } from './rpc-connection.js';
@@ -55,13 +62,22 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
+/** The cancel signal of a call no one can cancel (a notification over a WebSocket). */
+const NEVER = new AbortController().signal;
+
 /**
  * One call's context. A class, so that what few calls read (the correlation id of a call with an
- * id, the transport's abort signal) is computed on first read rather than for every call.
+ * id, the abort signals) is computed on first read rather than for every call.
  */
-class RpcCall implements RpcCallContext {
+class RpcCall implements RpcCallContext, CancellableCall {
   caller?: Caller;
   private ownCorrelationId?: string;
+  /** Where the call is booked while it runs, for `$/cancelRequest` (a WebSocket call with an id). */
+  book?: InFlightCalls;
+  /** The client cancelled it: whatever the handler ends with, the answer is -32800. */
+  cancelled = false;
+  private cancelController?: AbortController;
+  private linked?: LinkedAbortController;
 
   constructor(
     readonly method: RpcMethodMetadata,
@@ -91,7 +107,35 @@ class RpcCall implements RpcCallContext {
   }
 
   get signal(): AbortSignal {
-    return this.origin.signal;
+    if (!this.origin.connection) return this.origin.signal;
+    // The connection's signal or this call's own cancellation, whichever comes first.
+    return (this.linked ??= new LinkedAbortController(this.origin.signal, this.cancelSignal))
+      .signal;
+  }
+
+  get cancelSignal(): AbortSignal {
+    // Over HTTP a client that leaves has cancelled: nobody can read the answer any more.
+    if (!this.origin.connection) return this.origin.signal;
+    if (this.isNotification) return NEVER;
+    if (!this.cancelController) {
+      this.cancelController = new AbortController();
+      if (this.cancelled) this.cancelController.abort(new RequestCancelledException());
+    }
+    return this.cancelController.signal;
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.cancelController?.abort(new RequestCancelledException());
+  }
+
+  /** The call has answered: unbooked, unlinked from its connection. True when it was cancelled. */
+  settle(id: JsonRpcId): boolean {
+    this.book?.delete(id, this);
+    this.book = undefined;
+    this.linked?.dispose();
+    return this.cancelled;
   }
 
   get correlationId(): string {
@@ -192,6 +236,11 @@ export class RpcDispatcher {
               : undefined;
     if (reason) return failure(id, RpcErrorCode.InvalidRequest, 'Invalid Request', { reason });
 
+    const calls = origin.connection?.calls;
+    if (calls && envelope.method === CANCEL_REQUEST_METHOD) {
+      calls.cancel(envelope.params);
+      return hasId ? { jsonrpc: '2.0', id, result: null } : undefined;
+    }
     const method = this.registry.get(envelope.method as string);
     if (!method) {
       return hasId ? failure(id, RpcErrorCode.MethodNotFound, 'Method not found') : undefined;
@@ -206,6 +255,12 @@ export class RpcDispatcher {
       return this.failed(method, call, id, thrown);
     }
     if (!isThenable(outcome)) return this.succeeded(method, call, id, outcome, startedAt);
+    // Still running: the client may cancel it by id from now on (a call that answered at once
+    // could not have been, so it is never booked).
+    if (calls && hasId) {
+      call.book = calls;
+      calls.add(id, call);
+    }
     return Promise.resolve(outcome).then(
       (result) => this.succeeded(method, call, id, result, startedAt),
       (thrown: unknown) => this.failed(method, call, id, thrown),
@@ -219,6 +274,7 @@ export class RpcDispatcher {
     result: unknown,
     startedAt: number,
   ): JsonRpcResponse | undefined {
+    if (call.settle(id)) return this.failed(method, call, id, new RequestCancelledException());
     this.stats.finished(method.metadata.name, false);
     if (this.traceCalls) {
       this.logger.debug(
@@ -239,6 +295,10 @@ export class RpcDispatcher {
     id: JsonRpcId,
     thrown: unknown,
   ): JsonRpcResponse | undefined {
+    // A cancelled call answers -32800 however its handler ended (LSP's RequestCancelled).
+    if (call.settle(id) && !(thrown instanceof RequestCancelledException)) {
+      thrown = new RequestCancelledException();
+    }
     const name = method.metadata.name;
     this.stats.finished(name, true);
     const { error, unexpected } = mapRpcError(thrown, call.correlationId);
