@@ -16,7 +16,7 @@ import {
  * cancelled; it records every `notifications/cancelled` it receives and every aborted run.
  */
 async function startRecordingMcpServer() {
-  const cancelled: Array<{ requestId: unknown; reason?: unknown }> = [];
+  const cancelled: Array<{ requestId?: unknown; reason?: unknown }> = [];
   const aborted: string[] = [];
   let started!: () => void;
   const state = { started: new Promise<void>((resolve) => (started = resolve)) };
