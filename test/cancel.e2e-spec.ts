@@ -121,6 +121,33 @@ describe.each(engines)('cancelling calls and turns on $name', ({ url, skip }) =>
       }
     });
 
+    it('$/cancelRequest stops the echo agent mid-stream: its partial answer is stored as cancelled', async () => {
+      const client = await connect();
+      try {
+        const sessionKey = (await client.call('session.create', {})).result.sessionKey as string;
+        const content = 'word '.repeat(6000);
+        client.send({
+          jsonrpc: '2.0',
+          id: 'echo',
+          method: 'session.message',
+          params: { sessionKey, content },
+        });
+        await client.next((f) => f.method === 'session.delta');
+        cancelRequest(client, 'echo');
+        expect((await client.next((f) => f.id === 'echo', 15_000)).error.code).toBe(-32800);
+        const answer = (await history(sessionKey)).at(-1);
+        expect(answer).toMatchObject({
+          type: 'message.agent',
+          data: { finishReason: 'cancelled' },
+        });
+        expect(answer.data.content.length).toBeGreaterThan(0);
+        expect(answer.data.content.length).toBeLessThan(content.length);
+        expect(content.startsWith(answer.data.content)).toBe(true);
+      } finally {
+        client.close();
+      }
+    });
+
     it('cancelling a turn while its tool runs aborts the tool and still ends with message.agent cancelled', async () => {
       const tool = gateway.app.get(WaitingTool);
       tool.started.reset();
