@@ -188,6 +188,30 @@ describe.each(engines)('cancelling calls and turns on $name', ({ url, skip }) =>
       }
     });
 
+    it('a retry that joined the running turn (same idempotency key) cancels it with $/cancelRequest', async () => {
+      const slow = hangingAnswer('Joined ');
+      provider.next(slow.handler);
+      const [first, retry] = [await connect(), await connect()];
+      try {
+        const sessionKey = (await first.call('session.create', { agentId: 'llm' })).result
+          .sessionKey as string;
+        const params = { sessionKey, content: 'Once', idempotencyKey: 'key-1' };
+        first.send({ jsonrpc: '2.0', id: 'first', method: 'session.message', params });
+        await first.next((f) => f.method === 'session.delta');
+        // As a client does after a reconnect: the same message again, on another socket.
+        retry.send({ jsonrpc: '2.0', id: 'retry', method: 'session.message', params });
+        await waitUntil(async () => (await history(sessionKey)).length >= 2);
+        cancelRequest(retry, 'retry');
+        expect((await retry.next((f) => f.id === 'retry')).error.code).toBe(-32800);
+        const original = await first.next((f) => f.id === 'first');
+        expect(original.result).toMatchObject({ content: 'Joined ', finishReason: 'cancelled' });
+        await slow.closed;
+      } finally {
+        first.close();
+        retry.close();
+      }
+    });
+
     it('session.cancel over HTTP stops a turn running for a WebSocket call', async () => {
       const slow = hangingAnswer('Partial ');
       provider.next(slow.handler);

@@ -112,17 +112,26 @@ export class SessionService implements OnModuleDestroy {
     const { sessionKey, idempotencyKey } = params;
 
     if (idempotencyKey !== undefined) {
-      const replay = await this.replays.replay(session, idempotencyKey, params.content);
+      const replay = await this.replays.replay(
+        session,
+        idempotencyKey,
+        params.content,
+        hooks.signal,
+      );
       if (replay) return replay;
     }
     if (session.status === 'ended') throw new SessionEndedException(sessionKey);
     hooks.onSessionAccess?.(sessionKey);
 
+    // How a retry of this message that joins it cancels its turn, queued or running.
+    const control: TurnControl = {};
     const response = this.queue.run(sessionKey, this.config.sessions.queueSize, () =>
-      this.turn(caller, session, params, hooks.signal),
+      this.turn(caller, session, params, hooks.signal, control),
     );
     if (idempotencyKey !== undefined) {
-      this.replays.track(sessionKey, idempotencyKey, params.content, response);
+      this.replays.track(sessionKey, idempotencyKey, params.content, response, (reason) =>
+        control.abort ? control.abort(reason) : (control.cancelled ??= { reason }),
+      );
     }
     return response;
   }
@@ -281,6 +290,7 @@ export class SessionService implements OnModuleDestroy {
     session: KnownSession,
     params: SessionMessageParams,
     callSignal: AbortSignal | undefined,
+    control: TurnControl,
   ): Promise<AgentResponse> {
     const { sessionKey } = session;
     if (session.status === 'ended' || this.ending.has(sessionKey)) {
@@ -292,6 +302,8 @@ export class SessionService implements OnModuleDestroy {
     const abortWork = (): void => work.abort(callSignal?.reason);
     callSignal?.addEventListener('abort', abortWork, { once: true });
     if (callSignal?.aborted) abortWork();
+    control.abort = (reason) => work.abort(reason);
+    if (control.cancelled) work.abort(control.cancelled.reason);
     const signal = work.signal;
     try {
       let lease: HeldTurnLease;
@@ -322,6 +334,12 @@ export class SessionService implements OnModuleDestroy {
       work.done();
     }
   }
+}
+
+/** A turn as a retry of its message reaches it: cancelled before it starts, or while it runs. */
+interface TurnControl {
+  abort?: (reason: unknown) => void;
+  cancelled?: { reason: unknown };
 }
 
 function toolRunKey(sessionKey: string, toolCallId: string): string {
