@@ -1,6 +1,8 @@
 import type { AgentInfo, AgentStatus, AgentStatusInput } from '../agents/agent.types.js';
 import type {
   AgentResponse,
+  SessionCancelInput,
+  SessionCancelResult,
   SessionCreateInput,
   SessionEndInput,
   SessionEvent,
@@ -46,6 +48,7 @@ export interface GatewayMethods {
   'session.message': { params: SessionMessageInput; result: AgentResponse };
   'session.history': { params: SessionHistoryInput; result: SessionEvent[] };
   'session.end': { params: SessionEndInput; result: { ok: true } };
+  'session.cancel': { params: SessionCancelInput; result: SessionCancelResult };
   'agent.list': { params: Record<string, never>; result: AgentInfo[] };
   'agent.status': { params: AgentStatusInput; result: AgentStatus };
   'tools.list': { params: ToolsListInput; result: ToolDescriptor[] };
@@ -105,6 +108,10 @@ export type BatchResult<R> = { ok: true; value: R } | { ok: false; error: RpcErr
 
 /** Per-call options. */
 export interface CallOptions {
-  /** Stops waiting for the reply (the call may still run on the gateway). */
+  /**
+   * Stops waiting for the reply and cancels the call: over a WebSocket the gateway is sent
+   * `$/cancelRequest` (a call already sent then stops, a session's turn included), over HTTP the
+   * request is aborted (the gateway cancels a call whose client left).
+   */
   signal?: AbortSignal;
 }

@@ -1,6 +1,8 @@
 import type { AgentInfo, AgentStatus } from '../agents/agent.types.js';
 import type {
   AgentResponse,
+  SessionCancelInput,
+  SessionCancelResult,
   SessionCreateInput,
   SessionEndInput,
   SessionEvent,
@@ -52,6 +54,7 @@ import { WsTransport } from './ws.transport.js';
 const REPEATABLE = new Set([
   'session.history',
   'session.end',
+  'session.cancel',
   'agent.list',
   'agent.status',
   'tools.list',
@@ -71,6 +74,11 @@ export interface SessionApi {
   message(params: SessionMessageInput, options?: CallOptions): Promise<AgentResponse>;
   history(params: SessionHistoryInput, options?: CallOptions): Promise<SessionEvent[]>;
   end(params: SessionEndInput, options?: CallOptions): Promise<{ ok: true }>;
+  /**
+   * Stops the session's running turn, wherever it runs; `cancelled` is false when none ran. To
+   * cancel one call of this client, pass a `signal` to it instead.
+   */
+  cancel(params: SessionCancelInput, options?: CallOptions): Promise<SessionCancelResult>;
   /**
    * Sends a message and yields the turn: deltas and stored events as they happen, then the
    * reply. Over HTTP only the reply is yielded.
@@ -155,6 +163,7 @@ export class GatewayClient {
       message: (params, o) => typed('session.message', withKey(params), o),
       history: (params, o) => typed('session.history', params, o),
       end: (params, o) => typed('session.end', params, o),
+      cancel: (params, o) => typed('session.cancel', params, o),
       stream: (sessionKey, content, o = {}) => this.stream(sessionKey, content, o),
       follow: ((sessionKey: string, o: FollowOptions = {}) =>
         this.follow(sessionKey, o)) as SessionApi['follow'],

@@ -30,6 +30,8 @@ export { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
 export type { AgentInfo, AgentStatus, AgentStatusInput } from '../agents/agent.types.js';
 export type {
   AgentResponse,
+  SessionCancelInput,
+  SessionCancelResult,
   SessionCreateInput,
   SessionEndInput,
   SessionEvent,

@@ -7,6 +7,7 @@ import type { SessionListener, SessionTracker } from './session.tracker.js';
 export interface TurnStreamOptions {
   /** Sent with the message; a random one when omitted, so that a retry never runs it twice. */
   idempotencyKey?: string;
+  /** Ends the stream and cancels the turn (`$/cancelRequest`): it stores its partial answer. */
   signal?: AbortSignal;
 }
 

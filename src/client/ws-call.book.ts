@@ -18,6 +18,9 @@ export class WsCallBook {
   private queue: CallRecord[] = [];
   private nextId = 1;
 
+  /** `onAborted` hears of each call its signal stopped: the gateway may still be running it. */
+  constructor(private readonly onAborted?: (id: number) => void) {}
+
   /** Books calls (one batch when `batch`) and queues them; each promise settles once. */
   add(calls: OutgoingCall[], batch: boolean): Array<Promise<CallOutcome>> {
     const group = batch ? {} : undefined;
@@ -28,7 +31,10 @@ export class WsCallBook {
         if (signal?.aborted) return resolve({ ok: false, error: abortReason(signal) });
         const record: CallRecord = { id, call, batch: group, settle: resolve };
         if (signal) {
-          const onAbort = (): void => this.settle(id, { ok: false, error: abortReason(signal) });
+          const onAbort = (): void => {
+            this.settle(id, { ok: false, error: abortReason(signal) });
+            this.onAborted?.(id);
+          };
           signal.addEventListener('abort', onAbort, { once: true });
           record.settle = (outcome) => {
             signal.removeEventListener('abort', onAbort);

@@ -42,6 +42,17 @@ export class WsConnection {
     this.socket.send(frame);
   }
 
+  /** Tells the gateway to stop a call sent here (`$/cancelRequest`); it is answered already. */
+  cancel(id: number): void {
+    if (!this.unanswered.has(id)) return;
+    this.answered(id);
+    if (this.isOpen) {
+      this.socket.send(
+        JSON.stringify({ jsonrpc: '2.0', method: '$/cancelRequest', params: { id } }),
+      );
+    }
+  }
+
   /** Marks a call answered; forgets batches with nothing left to answer. */
   answered(id: number): void {
     this.unanswered.delete(id);

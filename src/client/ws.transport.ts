@@ -40,7 +40,8 @@ export class WsTransport implements RpcTransport {
   readonly kind = 'ws';
   private current?: WsConnection;
   private readonly retiring = new Set<WsConnection>();
-  private readonly calls = new WsCallBook();
+  // A call aborted after it was sent is cancelled on the socket that carries it.
+  private readonly calls = new WsCallBook((id) => this.cancelSent(id));
   private attempt = 0;
   private failedOpens = 0;
   private opening = false;
@@ -122,6 +123,14 @@ export class WsTransport implements RpcTransport {
     const connection = this.current;
     if (!connection?.isOpen || this.calls.queued === 0) return;
     for (const { frame, ids, batch } of this.calls.takeFrames()) connection.send(frame, ids, batch);
+  }
+
+  private cancelSent(id: number): void {
+    this.current?.cancel(id);
+    for (const connection of this.retiring) {
+      connection.cancel(id);
+      this.closeIfIdle(connection);
+    }
   }
 
   private ensureConnecting(): void {

@@ -151,6 +151,16 @@ function fromDomain(exception: GatewayException): OpenAiError {
         : new OpenAiError(500, message, 'server_error', 'agent_failed', null, NO_RETRY);
     case GatewayErrorCode.TOOL_FAILED:
       return new OpenAiError(500, message, 'server_error', 'tool_failed', null, NO_RETRY);
+    case GatewayErrorCode.REQUEST_CANCELLED:
+      // nginx's "client closed request": only a client that already left is told this.
+      return new OpenAiError(
+        499,
+        message,
+        'invalid_request_error',
+        'request_cancelled',
+        null,
+        NO_RETRY,
+      );
     default:
       return assertUnreachable(exception.code);
   }

@@ -35,6 +35,16 @@ export interface SessionEndInput {
   reason?: string;
 }
 
+/** `session.cancel` params. */
+export interface SessionCancelInput {
+  sessionKey: string;
+}
+
+/** What `session.cancel` answers: whether a turn was running and was told to stop. */
+export interface SessionCancelResult {
+  cancelled: boolean;
+}
+
 /** What `session.create` answers. */
 export interface SessionKeyResult {
   sessionKey: string;

@@ -46,6 +46,17 @@ describe.each(engines)('SessionLeaseStore on $name', ({ url, skip }) => {
       expect(winners[0]?.token).toBe(1);
     });
 
+    it('names the holder of a live lease, and nobody once it is released or expired', async () => {
+      const key = await newSession();
+      expect(await leases.holder(key)).toBeUndefined();
+      const lease = (await leases.acquire(key, 'instance-a', 30_000))!;
+      expect(await leases.holder(key)).toEqual({ owner: 'instance-a', token: lease.token });
+      await leases.release(lease);
+      expect(await leases.holder(key)).toBeUndefined();
+      await leases.acquire(key, 'instance-b', -1);
+      expect(await leases.holder(key)).toBeUndefined();
+    });
+
     it('refuses a held lease, and hands a released one over with a larger token', async () => {
       const key = await newSession();
       const first = await leases.acquire(key, 'a', 30_000);

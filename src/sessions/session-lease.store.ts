@@ -92,6 +92,28 @@ export class SessionLeaseStore {
     );
   }
 
+  /**
+   * The lease held on the session now (not freed, not expired), or undefined: whether a turn
+   * runs anywhere, and under which fencing token (session.cancel).
+   */
+  async holder(sessionKey: string): Promise<Pick<SessionLease, 'owner' | 'token'> | undefined> {
+    const rows = this.postgres
+      ? await this.run(
+          `SELECT "lease_owner", "lease_token" FROM "sessions"
+           WHERE "session_key" = $1 AND "lease_owner" IS NOT NULL
+             AND "lease_expires_at" > ${PG_NOW_MS}`,
+          [sessionKey],
+        )
+      : await this.run(
+          `SELECT "lease_owner", "lease_token" FROM "sessions"
+           WHERE "session_key" = ? AND "lease_owner" IS NOT NULL AND "lease_expires_at" > ?`,
+          [sessionKey, Date.now()],
+        );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return { owner: String(row.lease_owner), token: Number(row.lease_token) };
+  }
+
   /** Rows a statement returned, alike on both engines (plain results differ for UPDATE). */
   private async run(sql: string, params: unknown[]): Promise<Row[]> {
     const runner = this.dataSource.createQueryRunner();

@@ -18,6 +18,8 @@ const PAGE = 1000;
 interface PendingMessage {
   content: string;
   response: Promise<AgentResponse>;
+  /** Cancels the message's turn (running or still queued). */
+  cancel(reason: unknown): void;
 }
 
 /**
@@ -46,20 +48,26 @@ export class SessionReplay {
     idempotencyKey: string,
     content: string,
     response: Promise<AgentResponse>,
+    cancel: (reason: unknown) => void,
   ): void {
     const key = pendingKey(sessionKey, idempotencyKey);
-    this.pending.set(key, { content, response });
+    this.pending.set(key, { content, response, cancel });
     const forget = (): void => {
       if (this.pending.get(key)?.response === response) this.pending.delete(key);
     };
     response.then(forget, forget);
   }
 
-  /** The answer to a message already sent with this key; undefined when the key is new. */
+  /**
+   * The answer to a message already sent with this key; undefined when the key is new. A retry
+   * that joins a turn running here and is cancelled itself (`signal`: the client cancelled the
+   * retried call) cancels that turn, as the original call would have.
+   */
   async replay(
     session: KnownSession,
     idempotencyKey: string,
     content: string,
+    signal?: AbortSignal,
   ): Promise<AgentResponse | undefined> {
     const { sessionKey } = session;
     const inFlight = this.pending.get(pendingKey(sessionKey, idempotencyKey));
@@ -67,13 +75,20 @@ export class SessionReplay {
       if (inFlight.content !== content) {
         throw new IdempotencyConflictException(sessionKey, idempotencyKey);
       }
+      if (signal) {
+        const cancel = (): void => inFlight.cancel(signal.reason);
+        if (signal.aborted) cancel();
+        signal.addEventListener('abort', cancel, { once: true });
+        const forget = (): void => signal.removeEventListener('abort', cancel);
+        inFlight.response.then(forget, forget);
+      }
       return inFlight.response;
     }
     const message = await this.store.findByIdempotencyKey(sessionKey, idempotencyKey);
     if (!message) {
       // It may have been accepted here while we looked.
       const accepted = this.pending.get(pendingKey(sessionKey, idempotencyKey));
-      return accepted ? this.replay(session, idempotencyKey, content) : undefined;
+      return accepted ? this.replay(session, idempotencyKey, content, signal) : undefined;
     }
     if (message.data.content !== content) {
       throw new IdempotencyConflictException(sessionKey, idempotencyKey);

@@ -37,7 +37,8 @@ const NEVER = new AbortController().signal;
 @Injectable()
 export class SessionTurnLeases implements OnModuleDestroy {
   private readonly logger = new Logger('SessionLeases');
-  private readonly distributed: boolean;
+  /** Leases are kept between instances (PostgreSQL); on SQLite, one instance needs none. */
+  readonly distributed: boolean;
   /** Unique per process even when two instances were given the same instance id. */
   readonly owner: string;
   private readonly held = new Set<() => Promise<void>>();
@@ -63,6 +64,8 @@ export class SessionTurnLeases implements OnModuleDestroy {
    */
   async hold(sessionKey: string, signal?: AbortSignal): Promise<HeldTurnLease> {
     if (!this.distributed) {
+      // A message cancelled while it waited in the queue never runs.
+      signal?.throwIfAborted();
       return { lost: NEVER, freed: () => undefined, release: () => Promise.resolve() };
     }
     const { leaseTtl, turnWaitTimeout } = this.config.sessions;

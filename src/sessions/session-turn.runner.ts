@@ -12,6 +12,7 @@ import { AgentOutputCap } from './agent-output.cap.js';
 import { IdempotencyKeyConflictError, LeaseLostError } from './event-store.errors.js';
 import { jsonBytes } from './event-size.js';
 import type { AgentResponse } from './session-api.types.js';
+import type { NewEvent } from './session.types.js';
 import { SessionConversations, type TurnConversation } from './session-conversations.js';
 import type { KnownSession } from './session.directory.js';
 import { SessionEventWriter } from './session-event.writer.js';
@@ -181,6 +182,7 @@ export class SessionTurnRunner {
     const capped = new LinkedAbortController(signal);
     const runSignal = capped.signal;
     const toolCalls: ToolCall[] = [];
+    const answered = new Set<string>();
     let index = 0;
     // Tool calls are the turn's children, whatever context the agent runs them from.
     const tracer = this.tracing?.tracer;
@@ -236,6 +238,7 @@ export class SessionTurnRunner {
             break;
           }
           case 'tool-result': {
+            answered.add(event.toolCallId);
             const data = {
               messageId,
               toolCallId: event.toolCallId,
@@ -254,16 +257,21 @@ export class SessionTurnRunner {
             const rest: Record<string, unknown> = { messageId, toolCalls };
             if (event.usage !== undefined) rest.usage = event.usage;
             const data = output.finish(rest, event.content, event.finishReason, signal.aborted);
-            const [stored] = await this.writer.append(
+            // A call the cancellation cut short gets its result, so every tool.call has one.
+            const unanswered = toolCalls.filter((call) => !answered.has(call.toolCallId));
+            const stored = await this.writer.append(
               sessionKey,
-              [{ type: 'message.agent', data }],
+              [
+                ...unanswered.map((call) => cancelledResult(messageId, call)),
+                { type: 'message.agent', data },
+              ],
               last,
             );
             lease.freed();
             this.live.tokensUsed(event.usage);
             // The cached conversation stays current: the next turn need not read the log.
-            conversation.follow([stored]);
-            return toAgentResponse(stored);
+            conversation.follow(stored);
+            return toAgentResponse(stored[stored.length - 1]);
           }
           case 'error':
             throw new AgentFailedException(agentId, event.message, event.retryable);
@@ -300,6 +308,16 @@ export class SessionTurnRunner {
       capped.dispose();
     }
   }
+}
+
+/** The `tool.result` of a call the turn's cancellation stopped before it answered. */
+function cancelledResult(messageId: string, call: ToolCall): NewEvent {
+  const text = `Tool "${call.name}" was cancelled`;
+  const result: ToolResult = { content: [{ type: 'text', text }], isError: true, durationMs: 0 };
+  return {
+    type: 'tool.result',
+    data: { messageId, toolCallId: call.toolCallId, name: call.name, result },
+  };
 }
 
 /** What is stored instead of a result too large for the log: a failure that says why. */

@@ -6,6 +6,11 @@ export interface SessionWork {
   readonly signal: AbortSignal;
   /** Stops the work (its client went away, its lease was lost). */
   abort(reason: unknown): void;
+  /**
+   * A turn holds its session now (`leaseToken`: its lease's fencing token, on PostgreSQL):
+   * session.cancel stops it from here on. A turn still waiting for its turn is not stopped.
+   */
+  running(leaseToken?: number): void;
   /** The outcome is recorded: session.end may now store `session.ended`. */
   done(): void;
 }
@@ -13,11 +18,14 @@ export interface SessionWork {
 interface Entry {
   controller: AbortController;
   finished: Promise<void>;
+  /** Set when a turn starts running under its session's lease. */
+  turn?: { leaseToken?: number };
 }
 
 /**
- * The work running in each session on this instance. session.end stops it and waits for its
- * outcome to be stored before it stores `session.ended`, so nothing follows that event.
+ * The work running in each session on this instance. session.end stops it all and waits for its
+ * outcome to be stored before it stores `session.ended`, so nothing follows that event;
+ * session.cancel stops only the running turn, which records its cancelled answer.
  */
 @Injectable()
 export class SessionWorkTracker {
@@ -33,6 +41,9 @@ export class SessionWorkTracker {
     return {
       signal: controller.signal,
       abort: (reason) => controller.abort(reason),
+      running: (leaseToken) => {
+        entry.turn = leaseToken === undefined ? {} : { leaseToken };
+      },
       done: () => {
         set.delete(entry);
         if (set.size === 0 && this.bySession.get(sessionKey) === set) {
@@ -48,7 +59,38 @@ export class SessionWorkTracker {
    * passed (an agent that ignores its signal must not hold session.end forever).
    */
   async stop(sessionKey: string, reason: Error, graceMs: number): Promise<void> {
-    const entries = [...(this.bySession.get(sessionKey) ?? [])];
+    await this.abortAndWait([...(this.bySession.get(sessionKey) ?? [])], reason, graceMs);
+  }
+
+  /**
+   * Aborts the session's running turn (only the one under lease `leaseToken` when given: a
+   * cancellation meant for one turn must not reach the next) and waits, up to `graceMs`, for it
+   * to record its outcome. False when no turn was running here.
+   */
+  async cancelTurn(
+    sessionKey: string,
+    reason: Error,
+    graceMs: number,
+    leaseToken?: number,
+  ): Promise<boolean> {
+    const turns = [...(this.bySession.get(sessionKey) ?? [])].filter(
+      (entry) =>
+        entry.turn !== undefined &&
+        !entry.controller.signal.aborted &&
+        (leaseToken === undefined || entry.turn.leaseToken === leaseToken),
+    );
+    await this.abortAndWait(turns, reason, graceMs);
+    return turns.length > 0;
+  }
+
+  /** Aborts everything (shutdown). */
+  abortAll(reason: Error): void {
+    for (const set of this.bySession.values()) {
+      for (const entry of set) entry.controller.abort(reason);
+    }
+  }
+
+  private async abortAndWait(entries: Entry[], reason: Error, graceMs: number): Promise<void> {
     if (entries.length === 0) return;
     for (const entry of entries) entry.controller.abort(reason);
     let timer: NodeJS.Timeout | undefined;
@@ -57,13 +99,6 @@ export class SessionWorkTracker {
       await Promise.race([Promise.all(entries.map((entry) => entry.finished)), grace]);
     } finally {
       clearTimeout(timer);
-    }
-  }
-
-  /** Aborts everything (shutdown). */
-  abortAll(reason: Error): void {
-    for (const set of this.bySession.values()) {
-      for (const entry of set) entry.controller.abort(reason);
     }
   }
 }

@@ -6,10 +6,12 @@ import { requireCaller } from '../core/auth/require-caller.js';
 import type {
   AgentResponse,
   SessionCallHooks,
+  SessionCancelResult,
   SessionEvent,
   SessionKeyResult,
   SessionSummary,
 } from './session-api.types.js';
+import { SessionCancelParams } from './session-cancel.params.js';
 import { SessionCreateParams } from './session-create.params.js';
 import { SessionEndParams } from './session-end.params.js';
 import { SessionHistoryParams } from './session-history.params.js';
@@ -103,9 +105,9 @@ export class SessionRpc {
   })
   message(params: SessionMessageParams, ctx: RpcCallContext): Promise<AgentResponse> {
     // Over HTTP nobody can read the answer once the client is gone: its turn is cancelled. A
-    // WebSocket client that drops reconnects and resumes by seq, so its turn runs on.
-    const hooks: SessionCallHooks =
-      ctx.transport === 'http' ? { signal: ctx.signal } : this.follow(ctx);
+    // WebSocket client that drops reconnects and resumes by seq, so its turn runs on, unless
+    // the client cancels the call itself ($/cancelRequest): cancelSignal is both.
+    const hooks: SessionCallHooks = { ...this.follow(ctx), signal: ctx.cancelSignal };
     return this.sessions.message(requireCaller(ctx.caller), params, hooks);
   }
 
@@ -135,6 +137,25 @@ export class SessionRpc {
   })
   end(params: SessionEndParams, ctx: RpcCallContext): Promise<{ ok: true }> {
     return this.sessions.end(requireCaller(ctx.caller), params);
+  }
+
+  @RpcMethod('session.cancel', {
+    scope: 'sessions:write',
+    params: SessionCancelParams,
+    description:
+      "Stops the session's running turn, from any connection, transport or instance: it records its partial answer as message.agent with finishReason cancelled, and the session takes the next message at once. Answers once that is stored; cancelled is false when no turn was running.",
+    result: {
+      name: 'SessionCancelResult',
+      schema: {
+        type: 'object',
+        required: ['cancelled'],
+        properties: { cancelled: { type: 'boolean' } },
+      },
+    },
+    errors: [RpcErrorCode.InvalidParams, RpcErrorCode.NotFound],
+  })
+  cancel(params: SessionCancelParams, ctx: RpcCallContext): Promise<SessionCancelResult> {
+    return this.sessions.cancel(requireCaller(ctx.caller), params);
   }
 
   @RpcMethod('sessions.list', {

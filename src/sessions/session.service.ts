@@ -15,6 +15,8 @@ import type {
   SessionSummary,
 } from './session-api.types.js';
 import { SessionCancellation } from './session-cancellation.js';
+import type { SessionCancelParams } from './session-cancel.params.js';
+import { SessionTurnCanceller } from './session-turn.canceller.js';
 import type { SessionCreateParams } from './session-create.params.js';
 import { SessionDirectory, type KnownSession } from './session.directory.js';
 import type { SessionEndParams } from './session-end.params.js';
@@ -67,6 +69,7 @@ export class SessionService implements OnModuleDestroy {
     private readonly replays: SessionReplay,
     private readonly work: SessionWorkTracker,
     private readonly cancellation: SessionCancellation,
+    private readonly canceller: SessionTurnCanceller,
     private readonly agents: AgentRegistry,
     private readonly config: GatewayConfig,
   ) {}
@@ -109,17 +112,26 @@ export class SessionService implements OnModuleDestroy {
     const { sessionKey, idempotencyKey } = params;
 
     if (idempotencyKey !== undefined) {
-      const replay = await this.replays.replay(session, idempotencyKey, params.content);
+      const replay = await this.replays.replay(
+        session,
+        idempotencyKey,
+        params.content,
+        hooks.signal,
+      );
       if (replay) return replay;
     }
     if (session.status === 'ended') throw new SessionEndedException(sessionKey);
     hooks.onSessionAccess?.(sessionKey);
 
+    // How a retry of this message that joins it cancels its turn, queued or running.
+    const control: TurnControl = {};
     const response = this.queue.run(sessionKey, this.config.sessions.queueSize, () =>
-      this.turn(caller, session, params, hooks.signal),
+      this.turn(caller, session, params, hooks.signal, control),
     );
     if (idempotencyKey !== undefined) {
-      this.replays.track(sessionKey, idempotencyKey, params.content, response);
+      this.replays.track(sessionKey, idempotencyKey, params.content, response, (reason) =>
+        control.abort ? control.abort(reason) : (control.cancelled ??= { reason }),
+      );
     }
     return response;
   }
@@ -160,6 +172,15 @@ export class SessionService implements OnModuleDestroy {
       this.cancellation.cancelEverywhere(sessionKey, 'session ended');
     }
     return { ok: true };
+  }
+
+  /**
+   * Stops the session's running turn, on whichever instance runs it; it records its partial
+   * answer as cancelled. Messages waiting behind it run next.
+   */
+  async cancel(caller: Caller, params: SessionCancelParams): Promise<{ cancelled: boolean }> {
+    await this.directory.owned(caller, params.sessionKey);
+    return { cancelled: await this.canceller.cancel(params.sessionKey) };
   }
 
   /** Sessions newest first; an admin sees everyone's (optionally one owner's), others their own. */
@@ -269,6 +290,7 @@ export class SessionService implements OnModuleDestroy {
     session: KnownSession,
     params: SessionMessageParams,
     callSignal: AbortSignal | undefined,
+    control: TurnControl,
   ): Promise<AgentResponse> {
     const { sessionKey } = session;
     if (session.status === 'ended' || this.ending.has(sessionKey)) {
@@ -280,6 +302,8 @@ export class SessionService implements OnModuleDestroy {
     const abortWork = (): void => work.abort(callSignal?.reason);
     callSignal?.addEventListener('abort', abortWork, { once: true });
     if (callSignal?.aborted) abortWork();
+    control.abort = (reason) => work.abort(reason);
+    if (control.cancelled) work.abort(control.cancelled.reason);
     const signal = work.signal;
     try {
       let lease: HeldTurnLease;
@@ -299,6 +323,8 @@ export class SessionService implements OnModuleDestroy {
         );
       }
       try {
+        // From here on session.cancel stops this turn (named by its lease on PostgreSQL).
+        work.running(lease.fence?.token);
         return await this.runner.run(caller, session, params, lease, signal);
       } finally {
         await lease.release();
@@ -308,6 +334,12 @@ export class SessionService implements OnModuleDestroy {
       work.done();
     }
   }
+}
+
+/** A turn as a retry of its message reaches it: cancelled before it starts, or while it runs. */
+interface TurnControl {
+  abort?: (reason: unknown) => void;
+  cancelled?: { reason: unknown };
 }
 
 function toolRunKey(sessionKey: string, toolCallId: string): string {

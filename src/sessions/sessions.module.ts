@@ -20,6 +20,7 @@ import { SessionReplay } from './session-replay.js';
 import { SessionTurnLeases } from './session-turn.leases.js';
 import { SessionTurnQueue } from './session-turn.queue.js';
 import { SessionTurnRunner } from './session-turn.runner.js';
+import { SessionTurnCanceller } from './session-turn.canceller.js';
 import { SessionWorkTracker } from './session-work.tracker.js';
 import { SessionStreamSequencer } from './session-stream.sequencer.js';
 import { SESSION_ENTITIES } from './session.entities.js';
@@ -63,6 +64,7 @@ import { ToolApprovalStore } from './tool-approval.store.js';
     SessionReplay,
     SessionWorkTracker,
     SessionCancellation,
+    SessionTurnCanceller,
     SessionStreamSequencer,
     SessionService,
     SessionRpc,

@@ -8,4 +8,6 @@ export enum GatewayErrorCode {
   CONFLICT = 'CONFLICT',
   AGENT_FAILED = 'AGENT_FAILED',
   TOOL_FAILED = 'TOOL_FAILED',
+  /** The client cancelled the call (`$/cancelRequest`). */
+  REQUEST_CANCELLED = 'REQUEST_CANCELLED',
 }

@@ -68,6 +68,7 @@ function call(params: unknown = {}, subject = 'alice'): RpcCallContext {
     correlationId: 'c',
     isNotification: false,
     signal: new AbortController().signal,
+    cancelSignal: new AbortController().signal,
     responseHeaders: new Map(),
   };
 }

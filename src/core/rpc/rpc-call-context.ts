@@ -23,8 +23,14 @@ export interface RpcCallContext {
   connection?: RpcConnection;
   /** True for a JSON-RPC notification (no reply will be sent). */
   isNotification: boolean;
-  /** Aborted when the transport goes away or the gateway shuts down. */
+  /** Aborted when the transport goes away, the client cancels the call, or the gateway stops. */
   signal: AbortSignal;
+  /**
+   * Aborted only when the client cancels this call: `$/cancelRequest` over a WebSocket (whose
+   * client may drop and come back), a disconnect over HTTP (where it is `signal`). Work that
+   * outlives its connection on purpose, like a session's turn, follows this one.
+   */
+  cancelSignal: AbortSignal;
   /** Headers the guards want on the HTTP response (rate-limit headers, for instance). */
   responseHeaders: Map<string, string>;
 }

@@ -1,4 +1,5 @@
 import type { Caller } from '../identity/caller.js';
+import type { InFlightCalls } from './in-flight-calls.js';
 
 /** A client connection that can receive server notifications (a WebSocket today). */
 export interface RpcConnection {
@@ -15,4 +16,6 @@ export interface RpcConnection {
   notify(method: string, params: Record<string, unknown>): boolean;
   /** Closes the connection once the reply to the current frame is sent (an expired token). */
   closeAfterReply?(code: number, reason: string): void;
+  /** Its calls in flight by id, which `$/cancelRequest` cancels; absent where none can be. */
+  readonly calls?: InFlightCalls;
 }

@@ -3,6 +3,13 @@ import { SecurityAuditLog } from '../audit/security-audit.log.js';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { ADMIN_SCOPE, type Caller } from '../identity/caller.js';
 import { callCorrelationId } from '../logging/correlation-id.js';
+import { LinkedAbortController } from '../abort/linked-abort.controller.js';
+import { RequestCancelledException } from '../errors/request-cancelled.exception.js';
+import {
+  CANCEL_REQUEST_METHOD,
+  type CancellableCall,
+  type InFlightCalls,
+} from './in-flight-calls.js';
 import type { JsonRpcId, JsonRpcResponse } from './json-rpc.types.js';
 import type { RpcCallContext, RpcTransport } from './rpc-call-context.js';
 import type { RpcConnection } from './rpc-connection.js';
@@ -63,15 +70,24 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
+/** The cancel signal of a call no one can cancel (a notification over a WebSocket). */
+const NEVER = new AbortController().signal;
+
 /**
  * One call's context. A class, so that what few calls read (the correlation id of a call with an
- * id, the transport's abort signal) is computed on first read rather than for every call.
+ * id, the abort signals) is computed on first read rather than for every call.
  */
-class RpcCall implements RpcCallContext {
+class RpcCall implements RpcCallContext, CancellableCall {
   caller?: Caller;
   /** The call's span, when tracing is on. */
   span?: Span;
   private ownCorrelationId?: string;
+  /** Where the call is booked while it runs, for `$/cancelRequest` (a WebSocket call with an id). */
+  book?: InFlightCalls;
+  /** The client cancelled it: whatever the handler ends with, the answer is -32800. */
+  cancelled = false;
+  private cancelController?: AbortController;
+  private linked?: LinkedAbortController;
 
   constructor(
     readonly method: RpcMethodMetadata,
@@ -101,7 +117,35 @@ class RpcCall implements RpcCallContext {
   }
 
   get signal(): AbortSignal {
-    return this.origin.signal;
+    if (!this.origin.connection) return this.origin.signal;
+    // The connection's signal or this call's own cancellation, whichever comes first.
+    return (this.linked ??= new LinkedAbortController(this.origin.signal, this.cancelSignal))
+      .signal;
+  }
+
+  get cancelSignal(): AbortSignal {
+    // Over HTTP a client that leaves has cancelled: nobody can read the answer any more.
+    if (!this.origin.connection) return this.origin.signal;
+    if (this.isNotification) return NEVER;
+    if (!this.cancelController) {
+      this.cancelController = new AbortController();
+      if (this.cancelled) this.cancelController.abort(new RequestCancelledException());
+    }
+    return this.cancelController.signal;
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.cancelController?.abort(new RequestCancelledException());
+  }
+
+  /** The call has answered: unbooked, unlinked from its connection. True when it was cancelled. */
+  settle(id: JsonRpcId): boolean {
+    this.book?.delete(id, this);
+    this.book = undefined;
+    this.linked?.dispose();
+    return this.cancelled;
   }
 
   get correlationId(): string {
@@ -204,6 +248,11 @@ export class RpcDispatcher {
               : undefined;
     if (reason) return failure(id, RpcErrorCode.InvalidRequest, 'Invalid Request', { reason });
 
+    const calls = origin.connection?.calls;
+    if (calls && envelope.method === CANCEL_REQUEST_METHOD) {
+      calls.cancel(envelope.params);
+      return hasId ? { jsonrpc: '2.0', id, result: null } : undefined;
+    }
     const method = this.registry.get(envelope.method as string);
     if (!method) {
       return hasId ? failure(id, RpcErrorCode.MethodNotFound, 'Method not found') : undefined;
@@ -212,8 +261,10 @@ export class RpcDispatcher {
     // parameter, so it is taken out before validation.
     const { params, meta } = splitMeta(envelope.params);
     const call = new RpcCall(method.metadata, params, !hasId, id, origin, responseHeaders);
+    // A WebSocket call with an id may be cancelled by it while it runs.
+    const book = hasId ? calls : undefined;
     const tracer = this.tracing?.tracer;
-    if (!tracer) return this.run(method, call, id);
+    if (!tracer) return this.run(method, call, id, book);
     const traced = {
       method: method.metadata.name,
       transport: origin.transport,
@@ -222,7 +273,7 @@ export class RpcDispatcher {
     };
     return runTracedCall(tracer, traced, (span) => {
       call.span = span;
-      return this.run(method, call, id);
+      return this.run(method, call, id, book);
     });
   }
 
@@ -231,6 +282,7 @@ export class RpcDispatcher {
     method: RegisteredRpcMethod,
     call: RpcCall,
     id: JsonRpcId,
+    book: InFlightCalls | undefined,
   ): JsonRpcResponse | undefined | Promise<JsonRpcResponse | undefined> {
     const startedAt = this.stats.started();
     let outcome: unknown;
@@ -240,6 +292,12 @@ export class RpcDispatcher {
       return this.failed(method, call, id, thrown, startedAt);
     }
     if (!isThenable(outcome)) return this.succeeded(method, call, id, outcome, startedAt);
+    // Still running: the client may cancel it by id from now on (a call that answered at once
+    // could not have been, so it is never booked).
+    if (book) {
+      call.book = book;
+      book.add(id, call);
+    }
     return Promise.resolve(outcome).then(
       (result) => this.succeeded(method, call, id, result, startedAt),
       (thrown: unknown) => this.failed(method, call, id, thrown, startedAt),
@@ -253,6 +311,9 @@ export class RpcDispatcher {
     result: unknown,
     startedAt: number,
   ): JsonRpcResponse | undefined {
+    if (call.settle(id)) {
+      return this.failed(method, call, id, new RequestCancelledException(), startedAt);
+    }
     this.stats.finished(method.metadata.name, false, startedAt);
     if (method.metadata.scope === ADMIN_SCOPE) this.auditAdminCall(call, 'ok');
     if (this.traceCalls) {
@@ -275,6 +336,10 @@ export class RpcDispatcher {
     thrown: unknown,
     startedAt: number,
   ): JsonRpcResponse | undefined {
+    // A cancelled call answers -32800 however its handler ended (LSP's RequestCancelled).
+    if (call.settle(id) && !(thrown instanceof RequestCancelledException)) {
+      thrown = new RequestCancelledException();
+    }
     const name = method.metadata.name;
     const { error, unexpected } = mapRpcError(thrown, call.correlationId);
     this.stats.finished(name, true, startedAt, error.code === (RpcErrorCode.RateLimited as number));

@@ -14,4 +14,6 @@ export enum RpcErrorCode {
   ToolFailed = -32011,
   /** A store the call needs (PostgreSQL, Redis) is unreachable: retry, here or elsewhere. */
   Unavailable = -32013,
+  /** The client cancelled the call with `$/cancelRequest` (LSP's RequestCancelled). */
+  RequestCancelled = -32800,
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Caller } from '../identity/caller.js';
+import { InFlightCalls } from '../rpc/in-flight-calls.js';
 import type { RpcConnection } from '../rpc/rpc-connection.js';
 import { WsCloseCode } from './ws-close-code.js';
 
@@ -23,6 +24,8 @@ export class WsRpcConnection implements RpcConnection {
   closing?: { code: number; reason: string };
   /** Made on first read: few calls look at their signal, and each idle socket costs less. */
   private controller?: AbortController;
+  /** Made on the first call that does not answer at once. */
+  private book?: InFlightCalls;
   /** When the caller's token stops being good (epoch ms, clock tolerance included). */
   private expiresAt?: number;
   private expiryTimer?: NodeJS.Timeout;
@@ -42,6 +45,11 @@ export class WsRpcConnection implements RpcConnection {
   /** Aborted when the connection closes (or the gateway stops): its calls are cancelled. */
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;
+  }
+
+  /** The calls running on this connection, by id: what `$/cancelRequest` looks up. */
+  get calls(): InFlightCalls {
+    return (this.book ??= new InFlightCalls());
   }
 
   /** Cancels the calls still running on this connection. */

@@ -5,6 +5,7 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import type { Caller } from '../identity/caller.js';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { clientIp } from '../rpc/client-ip.js';
+import { cancelRequestParams } from '../rpc/in-flight-calls.js';
 import { RpcDispatcher } from '../rpc/rpc-dispatcher.js';
 import { WsCloseCode } from './ws-close-code.js';
 import { WsConnectionRegistry } from './ws-connection.registry.js';
@@ -100,6 +101,9 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
     // wait here (at most one socket read's worth) and the socket is paused, so the rest wait in
     // the kernel's buffers (TCP backpressure), not in our memory or in everyone's latency.
     if (connection.inFlight >= this.config.ws.maxInFlight || this.draining) {
+      // A cancel must not wait behind the calls it is meant to stop.
+      const cancel = cancelRequestParams(text);
+      if (cancel) return connection.calls.cancel(cancel.params);
       connection.pending.push(text);
       connection.socket.pause();
       return;
