@@ -373,13 +373,19 @@ describe.each(engines)('tool approvals on $name', ({ url, skip }) => {
       const { sessionKey, reply } = await waitingTurn('call_end');
       await ok(asOwner('session.end', { sessionKey }));
       await reply;
-      const types = (await history(sessionKey)).map((e) => e.type);
-      expect(types.slice(-4)).toEqual([
+      const events = await history(sessionKey);
+      // A call cut short by the end of its turn is answered with a failed result.
+      expect(events.slice(-5).map((e) => e.type)).toEqual([
         'tool.approval_requested',
         'tool.approval',
+        'tool.result',
         'message.agent',
         'session.ended',
       ]);
+      expect(events.at(-3)?.data).toMatchObject({
+        toolCallId: 'call_end',
+        result: { isError: true },
+      });
       expect(WipeTool.runs).toBe(before);
       const decided = await approverWs.next(
         (f) => f.method === 'approval.decided' && f.params.sessionKey === sessionKey,
