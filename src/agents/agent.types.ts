@@ -1,3 +1,4 @@
+import type { BudgetsConfig } from '../core/config/budgets-config.js';
 import type { ToolDescriptor, ToolResult } from '../tools/tool.types.js';
 
 /** A tool call an agent made (`tool.call` events, `AgentResponse.toolCalls`). */
@@ -47,9 +48,22 @@ export interface AgentRunInput {
     args: Record<string, unknown>,
     signal: AbortSignal,
   ): Promise<ToolResult>;
+  /**
+   * Tokens this run may still spend (the tightest budget left); undefined means no budget. An
+   * agent that can, stops before a model call once its usage reaches it, finishing with
+   * `budget_exceeded`.
+   */
+  tokenBudget?: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'error' | 'cancelled';
+export type FinishReason =
+  | 'stop'
+  | 'length'
+  | 'tool_calls'
+  | 'error'
+  | 'cancelled'
+  /** The run reached its token budget and stopped before its next model call. */
+  | 'budget_exceeded';
 
 export interface AgentUsage {
   inputTokens?: number;
@@ -129,6 +143,8 @@ export interface AgentStatus {
   lastError?: string;
   /** ISO 8601: when the latest run started. */
   lastRunAt?: string;
+  /** Tokens the agent's turns have used, across instances and restarts. */
+  usage?: Required<AgentUsage>;
 }
 
 /**
@@ -139,5 +155,7 @@ export interface AgentStatus {
 export interface Agent extends AgentInfo {
   /** Names of the tools this agent may call; undefined means every registered tool. */
   readonly tools?: readonly string[];
+  /** Token budgets of this agent's turns, replacing the global `budgets` kind by kind. */
+  readonly budgets?: BudgetsConfig;
   run(input: AgentRunInput, signal: AbortSignal): AsyncIterable<AgentEvent>;
 }

@@ -78,6 +78,8 @@ export function mapToolCallError(error: GatewayException): McpCallFailure {
       return protocolError(RpcErrorCode.Conflict, error);
     case GatewayErrorCode.AGENT_FAILED:
       return protocolError(RpcErrorCode.AgentFailed, error);
+    case GatewayErrorCode.BUDGET_EXCEEDED:
+      return protocolError(RpcErrorCode.BudgetExceeded, error);
     default:
       return assertUnreachable(error.code);
   }

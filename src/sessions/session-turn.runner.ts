@@ -7,6 +7,8 @@ import type { Caller } from '../core/identity/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import { ToolRegistry } from '../tools/tool.registry.js';
+import { BudgetService } from '../usage/budget.service.js';
+import { UsageRecorder } from '../usage/usage.recorder.js';
 import type { ToolResult } from '../tools/tool.types.js';
 import { AgentOutputCap } from './agent-output.cap.js';
 import { IdempotencyKeyConflictError, LeaseLostError } from './event-store.errors.js';
@@ -47,6 +49,8 @@ export class SessionTurnRunner {
     private readonly publisher: SessionEventsPublisher,
     private readonly conversations: SessionConversations,
     private readonly config: GatewayConfig,
+    private readonly budgets: BudgetService,
+    private readonly usage: UsageRecorder,
   ) {}
 
   async run(
@@ -57,6 +61,17 @@ export class SessionTurnRunner {
     signal: AbortSignal,
   ): Promise<AgentResponse> {
     const { sessionKey } = session;
+    // Checked under the lease, so the usage of the session's earlier turns is all recorded; a
+    // spent budget refuses the message before anything is stored or run (-32012).
+    const tokenBudget = await this.budgets.remaining({
+      sessionKey,
+      subject: session.ownerSubject,
+      agentId: session.agentId,
+      // An agent gone from the config fails its turn below, as before, recorded.
+      agentBudgets: this.agents.has(session.agentId)
+        ? this.agents.get(session.agentId).budgets
+        : undefined,
+    });
     const conversation = await this.conversations.read(sessionKey, lease.lastSeq);
     let linked: LinkedAbortController | undefined;
     try {
@@ -94,6 +109,7 @@ export class SessionTurnRunner {
         conversation,
         lease,
         linked?.signal ?? signal,
+        tokenBudget,
       );
     } finally {
       linked?.dispose();
@@ -142,6 +158,7 @@ export class SessionTurnRunner {
     conversation: TurnConversation,
     lease: HeldTurnLease,
     signal: AbortSignal,
+    tokenBudget: number | undefined,
   ): Promise<AgentResponse> {
     const { sessionKey, agentId } = session;
     const write = { expectActive: true, fence: lease.fence };
@@ -165,6 +182,7 @@ export class SessionTurnRunner {
           .filter((tool) => allowed === undefined || allowed.includes(tool.name)),
         executeTool: (name, args, toolSignal) =>
           this.tools.execute(name, args, { caller, sessionKey, signal: toolSignal, maxEventBytes }),
+        ...(tokenBudget === undefined ? {} : { tokenBudget }),
       };
       for await (const event of this.agents.run(agentId, input, runSignal)) {
         switch (event.type) {
@@ -224,6 +242,14 @@ export class SessionTurnRunner {
             lease.freed();
             // The cached conversation stays current: the next turn need not read the log.
             conversation.follow([stored]);
+            // Before the answer goes out: a client's next message is checked against it.
+            await this.usage.record({
+              sessionKey,
+              seq: stored.seq,
+              subject: session.ownerSubject,
+              agentId,
+              usage: event.usage,
+            });
             return toAgentResponse(stored);
           }
           case 'error':

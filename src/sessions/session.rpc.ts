@@ -38,7 +38,9 @@ const AGENT_RESPONSE_SCHEMA = {
     seq: { type: 'integer' },
     content: { type: 'string' },
     toolCalls: { type: 'array', items: { type: 'object' } },
-    finishReason: { enum: ['stop', 'length', 'tool_calls', 'error', 'cancelled'] },
+    finishReason: {
+      enum: ['stop', 'length', 'tool_calls', 'error', 'cancelled', 'budget_exceeded'],
+    },
     usage: { type: 'object' },
   },
 };

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '../agents/agents.module.js';
 import { EventsModule } from '../core/events/events.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
+import { UsageModule } from '../usage/usage.module.js';
 import { EventPageReader } from './event-page.reader.js';
 import { EventStore } from './event-store.js';
 import { SessionEventsPublisher } from './session-events.publisher.js';
@@ -30,7 +31,7 @@ import { SESSION_ENTITIES } from './session.entities.js';
  */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature(SESSION_ENTITIES), AgentsModule, ToolsModule, EventsModule],
+  imports: [TypeOrmModule.forFeature(SESSION_ENTITIES), AgentsModule, ToolsModule, EventsModule, UsageModule],
   providers: [
     EventStore,
     EventPageReader,

@@ -9,6 +9,7 @@ import { Initial1795527378843 } from './migrations/1795527378843-initial.js';
 import { Auth1795600000000 } from './migrations/1795600000000-auth.js';
 import { RefreshTokenHygiene1795700000000 } from './migrations/1795700000000-refresh-token-hygiene.js';
 import { Cluster1795800000000 } from './migrations/1795800000000-cluster.js';
+import { TokenUsage1795910000000 } from './migrations/1795910000000-token-usage.js';
 
 /**
  * Every migration, listed by class so the same code works from `src` and `dist`. Entities are not
@@ -21,6 +22,7 @@ export const DATABASE_MIGRATIONS = [
   Auth1795600000000,
   RefreshTokenHygiene1795700000000,
   Cluster1795800000000,
+  TokenUsage1795910000000,
 ];
 
 export interface DataSourceBuildOptions {

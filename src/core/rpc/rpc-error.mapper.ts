@@ -25,6 +25,8 @@ function fromDomainCode(code: GatewayErrorCode): RpcErrorCode {
       return RpcErrorCode.AgentFailed;
     case GatewayErrorCode.TOOL_FAILED:
       return RpcErrorCode.ToolFailed;
+    case GatewayErrorCode.BUDGET_EXCEEDED:
+      return RpcErrorCode.BudgetExceeded;
     default:
       return assertUnreachable(code);
   }

@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type SelectQueryBuilder } from 'typeorm';
+import { TokenUsageEntity } from './token-usage.entity.js';
+import type { TokenTotals, TurnUsage } from './usage.types.js';
+
+/** What the sums filter on; every filter is served by an index of `token_usage`. */
+export interface UsageFilter {
+  sessionKey?: string;
+  subject?: string;
+  agentId?: string;
+  /** Epoch ms, inclusive. */
+  since?: number;
+}
+
+/** Totals of one agent or subject in one time bucket. */
+export interface UsageBucketRow extends TokenTotals {
+  key: string;
+  /** Epoch ms: the bucket's start. */
+  bucket: number;
+}
+
+type RawTotals = { input: unknown; output: unknown; total: unknown };
+
+/**
+ * The `token_usage` table: one row per answered turn, written once (a second record of the same
+ * `message.agent` is ignored), summed on demand. The same SQL serves SQLite and PostgreSQL; sums
+ * come back as strings from PostgreSQL (bigint), hence the Number() on the way out.
+ */
+@Injectable()
+export class TokenUsageStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async record(usage: TurnUsage): Promise<void> {
+    await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(TokenUsageEntity)
+      .values({
+        sessionKey: usage.sessionKey,
+        seq: usage.seq,
+        subject: usage.subject,
+        agentId: usage.agentId,
+        at: String(usage.at),
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        totalTokens: usage.totalTokens,
+      })
+      .orIgnore()
+      .execute();
+  }
+
+  async totals(filter: UsageFilter = {}): Promise<TokenTotals> {
+    const raw = await withTotals(this.filtered(filter)).getRawOne<RawTotals>();
+    return toTotals(raw);
+  }
+
+  /** Totals grouped by agent or by subject, largest first, at most `limit` groups. */
+  async grouped(
+    by: 'agent' | 'subject',
+    filter: UsageFilter = {},
+    limit = 1000,
+  ): Promise<Array<TokenTotals & { key: string }>> {
+    const column = by === 'agent' ? 'u.agent_id' : 'u.subject';
+    const rows = await withTotals(this.filtered(filter))
+      .addSelect(column, 'key')
+      .groupBy(column)
+      .orderBy('total', 'DESC')
+      .addOrderBy(column, 'ASC')
+      .limit(limit)
+      .getRawMany<RawTotals & { key: string }>();
+    return rows.map((row) => ({ key: row.key, ...toTotals(row) }));
+  }
+
+  /**
+   * Totals per (agent or subject, time bucket) since `since`; `keys` limits the groups (the top
+   * subjects), the rest are left out. `bucketMs` is a validated integer, so it is written inline:
+   * integer division buckets alike on both engines.
+   */
+  async series(
+    by: 'agent' | 'subject',
+    since: number,
+    bucketMs: number,
+    keys?: readonly string[],
+  ): Promise<UsageBucketRow[]> {
+    if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new Error('bad bucket');
+    const column = by === 'agent' ? 'u.agent_id' : 'u.subject';
+    const bucket = `(u.at / ${bucketMs}) * ${bucketMs}`;
+    let query = withTotals(this.filtered({ since }))
+      .addSelect(column, 'key')
+      .addSelect(bucket, 'bucket')
+      .groupBy(column)
+      .addGroupBy(bucket)
+      .orderBy('bucket', 'ASC')
+      .addOrderBy(column, 'ASC');
+    if (keys !== undefined) {
+      if (keys.length === 0) return [];
+      query = query.andWhere(`${column} IN (:...keys)`, { keys });
+    }
+    const rows = await query.getRawMany<RawTotals & { key: string; bucket: unknown }>();
+    return rows.map((row) => ({ key: row.key, bucket: Number(row.bucket), ...toTotals(row) }));
+  }
+
+  private filtered(filter: UsageFilter): SelectQueryBuilder<TokenUsageEntity> {
+    let query = this.dataSource.getRepository(TokenUsageEntity).createQueryBuilder('u');
+    if (filter.sessionKey !== undefined) {
+      query = query.andWhere('u.session_key = :sessionKey', { sessionKey: filter.sessionKey });
+    }
+    if (filter.subject !== undefined) {
+      query = query.andWhere('u.subject = :subject', { subject: filter.subject });
+    }
+    if (filter.agentId !== undefined) {
+      query = query.andWhere('u.agent_id = :agentId', { agentId: filter.agentId });
+    }
+    if (filter.since !== undefined) {
+      query = query.andWhere('u.at >= :since', { since: String(filter.since) });
+    }
+    return query;
+  }
+}
+
+function withTotals(
+  query: SelectQueryBuilder<TokenUsageEntity>,
+): SelectQueryBuilder<TokenUsageEntity> {
+  return query
+    .select('COALESCE(SUM(u.input_tokens), 0)', 'input')
+    .addSelect('COALESCE(SUM(u.output_tokens), 0)', 'output')
+    .addSelect('COALESCE(SUM(u.total_tokens), 0)', 'total');
+}
+
+function toTotals(raw: RawTotals | undefined): TokenTotals {
+  return {
+    inputTokens: Number(raw?.input ?? 0),
+    outputTokens: Number(raw?.output ?? 0),
+    totalTokens: Number(raw?.total ?? 0),
+  };
+}

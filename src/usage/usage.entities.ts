@@ -1,0 +1,4 @@
+import { TokenUsageEntity } from './token-usage.entity.js';
+
+/** The usage feature's tables, registered with TypeOrmModule.forFeature. */
+export const USAGE_ENTITIES = [TokenUsageEntity];
