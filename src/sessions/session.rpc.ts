@@ -101,6 +101,7 @@ export class SessionRpc {
       RpcErrorCode.NotFound,
       RpcErrorCode.Conflict,
       RpcErrorCode.AgentFailed,
+      RpcErrorCode.BudgetExceeded,
     ],
   })
   message(params: SessionMessageParams, ctx: RpcCallContext): Promise<AgentResponse> {

@@ -1,9 +1,12 @@
-import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 export class UsageSummaryParams {
   /** ISO 8601: the first bucket holds this time; default 24 hours ago. */
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsString()
+  @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, {
+    message: '$property must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z',
+  })
   since?: string;
 
   /** Bucket width in milliseconds: from a minute to 30 days; default an hour. */

@@ -49,10 +49,10 @@ export class UsageSummaryService {
     const now = this.clock.now();
     const requested = params.since === undefined ? now - DAY_MS : Date.parse(params.since);
     const since = windowStart(Math.min(requested, now), bucket);
-    if ((now - since) / bucket > MAX_BUCKETS) {
+    if (!Number.isFinite(since) || (now - since) / bucket > MAX_BUCKETS) {
       throw new GatewayException(
         GatewayErrorCode.INVALID_INPUT,
-        `The range holds more than ${MAX_BUCKETS} buckets: choose a later since or a wider bucket`,
+        `since must be a real date, and the range at most ${MAX_BUCKETS} buckets (choose a later since or a wider bucket)`,
         { violations: [{ path: 'since', message: `at most ${MAX_BUCKETS} buckets` }] },
       );
     }

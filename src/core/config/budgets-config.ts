@@ -2,7 +2,9 @@ import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { parseDuration } from './duration.js';
 
-const WINDOW = { message: '$property must be a duration such as "1h", "1d" or milliseconds' };
+const WINDOW = {
+  message: '$property must be a duration from 1s to 366d, such as "1h", "1d" or milliseconds',
+};
 
 /**
  * One token budget: at most `tokens` (input + output) per window. Windows are fixed and aligned
@@ -24,8 +26,8 @@ export class TokenBudgetConfig {
     toClassOnly: true,
   })
   @IsInt(WINDOW)
-  @Min(1000, { message: '$property must be at least 1s' })
-  @Max(366 * 86_400_000, { message: '$property must be at most 366d' })
+  @Min(1000, WINDOW)
+  @Max(366 * 86_400_000, WINDOW)
   window?: number;
 }
 
