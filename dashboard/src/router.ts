@@ -5,6 +5,7 @@ export const VIEWS = [
   { path: '/chat', label: 'Chat' },
   { path: '/sessions', label: 'Sessions' },
   { path: '/agents', label: 'Agents & Tools' },
+  { path: '/usage', label: 'Usage' },
   { path: '/api', label: 'API' },
 ] as const;
 

@@ -1,4 +1,3 @@
-import type { BudgetsConfig } from '../core/config/budgets-config.js';
 import type { ToolDescriptor, ToolResult } from '../tools/tool.types.js';
 
 /** A tool call an agent made (`tool.call` events, `AgentResponse.toolCalls`). */
@@ -54,6 +53,18 @@ export interface AgentRunInput {
    * `budget_exceeded`.
    */
   tokenBudget?: number;
+}
+
+/** A token budget: `tokens` per fixed `window` (ms, aligned to the epoch), or in all. */
+export interface TokenBudget {
+  tokens: number;
+  window?: number;
+}
+
+/** An agent's own budgets (`budgets` of its config entry), replacing the global ones per kind. */
+export interface AgentBudgets {
+  session?: TokenBudget;
+  subject?: TokenBudget;
 }
 
 export type FinishReason =
@@ -156,6 +167,6 @@ export interface Agent extends AgentInfo {
   /** Names of the tools this agent may call; undefined means every registered tool. */
   readonly tools?: readonly string[];
   /** Token budgets of this agent's turns, replacing the global `budgets` kind by kind. */
-  readonly budgets?: BudgetsConfig;
+  readonly budgets?: AgentBudgets;
   run(input: AgentRunInput, signal: AbortSignal): AsyncIterable<AgentEvent>;
 }

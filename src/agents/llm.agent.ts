@@ -11,9 +11,15 @@ import {
 } from 'ai';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import type { ToolResult } from '../tools/tool.types.js';
-import type { BudgetsConfig } from '../core/config/budgets-config.js';
 import type { AgentConfig } from './agent-config.js';
-import type { Agent, AgentEvent, AgentRunInput, AgentUsage, FinishReason } from './agent.types.js';
+import type {
+  Agent,
+  AgentBudgets,
+  AgentEvent,
+  AgentRunInput,
+  AgentUsage,
+  FinishReason,
+} from './agent.types.js';
 import { createLanguageModel } from './language-model.factory.js';
 import { toModelMessages, trimToBudget } from './model-messages.js';
 import { ModelToolNames } from './model-tool-names.js';
@@ -32,7 +38,7 @@ export class LlmAgent implements Agent {
   readonly provider: string;
   readonly model: string;
   readonly tools?: readonly string[];
-  readonly budgets?: BudgetsConfig;
+  readonly budgets?: AgentBudgets;
 
   /** Made on the first run when the constructor is not given one (see `create`). */
   private languageModel?: Promise<LanguageModel>;
