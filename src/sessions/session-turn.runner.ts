@@ -163,7 +163,10 @@ export class SessionTurnRunner {
     const { sessionKey, agentId } = session;
     const write = { expectActive: true, fence: lease.fence };
     // The answer (or the failure) is the turn's last event: it frees the lease as it is stored.
-    const last = { expectActive: true, fence: lease.closing };
+    // Under a budget the lease is kept until the turn's usage is recorded (and freed after), so
+    // the session's next turn, on any instance, is checked against it.
+    const freesLease = tokenBudget === undefined;
+    const last = { expectActive: true, fence: freesLease ? lease.closing : lease.fence };
     const maxEventBytes = this.config.sessions.maxEventBytes;
     const output = new AgentOutputCap(maxEventBytes);
     // Also aborted when the answer passes the cap: the agent stops, the turn ends with 'length'.
@@ -239,7 +242,7 @@ export class SessionTurnRunner {
               [{ type: 'message.agent', data }],
               last,
             );
-            lease.freed();
+            if (freesLease) lease.freed();
             // The cached conversation stays current: the next turn need not read the log.
             conversation.follow([stored]);
             // Before the answer goes out: a client's next message is checked against it.
@@ -281,7 +284,7 @@ export class SessionTurnRunner {
           last,
         ),
       );
-      lease.freed();
+      if (freesLease) lease.freed();
       throw failure;
     } finally {
       capped.dispose();
