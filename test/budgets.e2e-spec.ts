@@ -7,6 +7,7 @@ import {
   toolCallChunks,
 } from './support/openai-compatible-server.js';
 import { ALL_SCOPES, postRpc, rpcOver, startGateway, type TestGateway } from './support/gateway.js';
+import { DataSource } from 'typeorm';
 import { UsageClock } from '../src/usage/usage-clock.js';
 
 // The fake provider's usage: a text answer of one piece is 11 + 1 = 12 tokens, a tool call 10.
@@ -52,6 +53,7 @@ describe('session budgets', () => {
         llm('at-limit', provider, { budgets: { session: { tokens: 24 } } }),
         llm('below-limit', provider, { budgets: { session: { tokens: 25 } } }),
         llm('tools', provider, { maxSteps: 5, budgets: { session: { tokens: 15 } } }),
+        llm('healed', provider, { budgets: { session: { tokens: 24 } } }),
       ],
     });
   });
@@ -92,9 +94,12 @@ describe('session budgets', () => {
   it('stops a turn that crosses its budget before the next model call, and records why', async () => {
     const sessionKey = await newSession('tools');
     const calls = provider.requests.length;
-    // Without a budget the model would go on: a third tool call, then an answer.
-    provider.next(callEcho('c1'), callEcho('c2'), callEcho('c3'), answer('done'));
-    const reply = await say(sessionKey, 'use tools');
+    // Without a budget the model would go on calling tools until maxSteps (5).
+    let n = 0;
+    provider.fallback = (request, res) => callEcho(`c${++n}`)(request, res);
+    const reply = await say(sessionKey, 'use tools').finally(() => {
+      provider.fallback = answer();
+    });
     expect(reply.result).toMatchObject({
       finishReason: 'budget_exceeded',
       usage: { inputTokens: 14, outputTokens: 6, totalTokens: 20 },
@@ -117,7 +122,22 @@ describe('session budgets', () => {
       code: -32012,
       data: { budget: 'session', used: 20, limit: 15 },
     });
-    provider.next(); // nothing left queued by this test
+  });
+
+  it('counts a turn whose usage row was lost (the process died after its answer) at the next turn', async () => {
+    const sessionKey = await newSession('healed');
+    await say(sessionKey);
+    // What a crash between the answer's commit and its usage row leaves: the log only.
+    const db = gateway.app.get(DataSource);
+    await db.query(`DELETE FROM "token_usage" WHERE "session_key" = '${sessionKey}'`);
+    expect((await ok('agent.status', { agentId: 'healed' })).usage.totalTokens).toBe(0);
+
+    expect((await say(sessionKey)).result).toMatchObject({ finishReason: 'stop' });
+    expect((await ok('agent.status', { agentId: 'healed' })).usage.totalTokens).toBe(24);
+    expect((await say(sessionKey)).error).toMatchObject({
+      code: -32012,
+      data: { budget: 'session', used: 24, limit: 24 },
+    });
   });
 
   it('publishes -32012 and budget_exceeded in rpc.discover', async () => {

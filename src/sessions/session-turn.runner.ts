@@ -20,6 +20,7 @@ import { SessionEventWriter } from './session-event.writer.js';
 import type { SessionMessageParams } from './session-message.params.js';
 import { SessionEventsPublisher } from './session-events.publisher.js';
 import type { HeldTurnLease } from './session-turn.leases.js';
+import { SessionUsageHealer } from './session-usage.healer.js';
 import {
   EventTooLargeException,
   IdempotencyConflictException,
@@ -51,6 +52,7 @@ export class SessionTurnRunner {
     private readonly config: GatewayConfig,
     private readonly budgets: BudgetService,
     private readonly usage: UsageRecorder,
+    private readonly healer: SessionUsageHealer,
   ) {}
 
   async run(
@@ -63,7 +65,7 @@ export class SessionTurnRunner {
     const { sessionKey } = session;
     // Checked under the lease, so the usage of the session's earlier turns is all recorded; a
     // spent budget refuses the message before anything is stored or run (-32012).
-    const tokenBudget = await this.budgets.remaining({
+    const scope = {
       sessionKey,
       subject: session.ownerSubject,
       agentId: session.agentId,
@@ -71,7 +73,9 @@ export class SessionTurnRunner {
       agentBudgets: this.agents.has(session.agentId)
         ? this.agents.get(session.agentId).budgets
         : undefined,
-    });
+    };
+    if (this.budgets.applies(scope)) await this.healer.heal(session);
+    const tokenBudget = await this.budgets.remaining(scope);
     const conversation = await this.conversations.read(sessionKey, lease.lastSeq);
     let linked: LinkedAbortController | undefined;
     try {

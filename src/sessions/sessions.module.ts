@@ -20,6 +20,7 @@ import { SessionReplay } from './session-replay.js';
 import { SessionTurnLeases } from './session-turn.leases.js';
 import { SessionTurnQueue } from './session-turn.queue.js';
 import { SessionTurnRunner } from './session-turn.runner.js';
+import { SessionUsageHealer } from './session-usage.healer.js';
 import { SessionWorkTracker } from './session-work.tracker.js';
 import { SessionStreamSequencer } from './session-stream.sequencer.js';
 import { SESSION_ENTITIES } from './session.entities.js';
@@ -31,7 +32,13 @@ import { SESSION_ENTITIES } from './session.entities.js';
  */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature(SESSION_ENTITIES), AgentsModule, ToolsModule, EventsModule, UsageModule],
+  imports: [
+    TypeOrmModule.forFeature(SESSION_ENTITIES),
+    AgentsModule,
+    ToolsModule,
+    EventsModule,
+    UsageModule,
+  ],
   providers: [
     EventStore,
     EventPageReader,
@@ -44,6 +51,7 @@ import { SESSION_ENTITIES } from './session.entities.js';
     SessionTurnLeases,
     SessionTurnQueue,
     SessionTurnRunner,
+    SessionUsageHealer,
     SessionReplay,
     SessionWorkTracker,
     SessionCancellation,

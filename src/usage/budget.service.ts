@@ -28,6 +28,13 @@ export class BudgetService {
     private readonly clock: UsageClock,
   ) {}
 
+  /** Whether any budget applies to the scope's turns (without one, nothing is checked). */
+  applies(scope: BudgetScope): boolean {
+    const { session, subject } = this.config.budgets;
+    const own = scope.agentBudgets;
+    return Boolean(own?.session ?? session ?? own?.subject ?? subject);
+  }
+
   /**
    * Throws BudgetExceededException when a budget is spent (used >= limit); otherwise answers the
    * tokens the turn may still use (the tightest budget's rest), or undefined without budgets.

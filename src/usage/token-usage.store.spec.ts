@@ -80,8 +80,8 @@ describe.each(engines)('token usage on %s', (engine, url) => {
     const db = await open();
     if (!db) return;
     const store = new TokenUsageStore(db);
-    await store.record(turn(3, 100));
-    await store.record(turn(3, 100));
+    expect(await store.record(turn(3, 100))).toBe(true);
+    expect(await store.record(turn(3, 100))).toBe(false);
     await store.record(turn(5, 50, { at: T0 + HOUR }));
     await store.record(turn(2, 7, { sessionKey: 's2', subject: 'bob', agentId: 'other' }));
 

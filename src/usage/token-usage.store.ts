@@ -31,23 +31,26 @@ type RawTotals = { input: unknown; output: unknown; total: unknown };
 export class TokenUsageStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async record(usage: TurnUsage): Promise<void> {
-    await this.dataSource
-      .createQueryBuilder()
-      .insert()
-      .into(TokenUsageEntity)
-      .values({
-        sessionKey: usage.sessionKey,
-        seq: usage.seq,
-        subject: usage.subject,
-        agentId: usage.agentId,
-        at: String(usage.at),
-        inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
-        totalTokens: usage.totalTokens,
-      })
-      .orIgnore()
-      .execute();
+  /** Inserts the turn's row; false when it was there already (nothing is counted twice). */
+  async record(usage: TurnUsage): Promise<boolean> {
+    const postgres = this.dataSource.options.type === 'postgres';
+    const slots = Array.from({ length: 8 }, (_, i) => (postgres ? `$${i + 1}` : '?')).join(', ');
+    // Both engines speak ON CONFLICT … RETURNING: a row back means this call inserted it.
+    const rows: unknown[] = await this.dataSource.query(
+      `INSERT INTO "token_usage" ("session_key", "seq", "subject", "agent_id", "at", "input_tokens", "output_tokens", "total_tokens")
+       VALUES (${slots}) ON CONFLICT DO NOTHING RETURNING "seq"`,
+      [
+        usage.sessionKey,
+        usage.seq,
+        usage.subject,
+        usage.agentId,
+        String(usage.at),
+        usage.inputTokens,
+        usage.outputTokens,
+        usage.totalTokens,
+      ],
+    );
+    return rows.length > 0;
   }
 
   async totals(filter: UsageFilter = {}): Promise<TokenTotals> {

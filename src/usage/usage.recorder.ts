@@ -10,6 +10,8 @@ export interface AnsweredTurn {
   seq: number;
   subject: string;
   agentId: string;
+  /** Epoch ms; default now on the usage clock (the clock budget windows are measured in). */
+  at?: number;
   /** As the agent reported it (`message.agent`'s `usage`); missing counts are 0. */
   usage?: { inputTokens?: number; outputTokens?: number; totalTokens?: number };
 }
@@ -33,12 +35,11 @@ export class UsageRecorder {
    * be written is logged; the numbers stay on the `message.agent` in the log.
    */
   async record(turn: AnsweredTurn): Promise<void> {
-    // Stamped with the clock the budget windows are measured in.
-    const row = toTurnUsage(turn, this.clock.now());
+    const row = toTurnUsage(turn, turn.at ?? this.clock.now());
     if (row === undefined) return;
     try {
-      await this.store.record(row);
-      this.meter.count(row.agentId, row.subject, row);
+      // Counted on this instance's meter only when this call wrote the row.
+      if (await this.store.record(row)) this.meter.count(row.agentId, row.subject, row);
     } catch (err) {
       this.logger.error(
         { err, sessionKey: turn.sessionKey, seq: turn.seq },
