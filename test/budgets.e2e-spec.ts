@@ -130,6 +130,7 @@ describe('session budgets', () => {
     // What a crash between the answer's commit and its usage row leaves: the log only.
     const db = gateway.app.get(DataSource);
     await db.query(`DELETE FROM "token_usage" WHERE "session_key" = '${sessionKey}'`);
+    await db.query(`DELETE FROM "token_usage_totals" WHERE "agent_id" = 'healed'`);
     expect((await ok('agent.status', { agentId: 'healed' })).usage.totalTokens).toBe(0);
 
     expect((await say(sessionKey)).result).toMatchObject({ finishReason: 'stop' });

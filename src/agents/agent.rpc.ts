@@ -66,6 +66,6 @@ export class AgentRpc {
   })
   async status(params: AgentStatusParams): Promise<AgentStatus> {
     const status = this.agents.status(params.agentId);
-    return { ...status, usage: await this.usage.totals({ agentId: params.agentId }) };
+    return { ...status, usage: await this.usage.lifetimeTotals(params.agentId) };
   }
 }

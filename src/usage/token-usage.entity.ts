@@ -4,11 +4,12 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * The tokens of one answered turn: one row per `message.agent` (its session and seq), so that
  * recording it twice (a retry, a takeover) counts it once. `at` is epoch milliseconds, which both
  * engines compare and bucket alike; the indexes serve the budget sums (a subject's tokens since
- * the window started, optionally on one agent) and the per-agent totals.
+ * the window started, optionally on one agent) and time ranges (usage.summary).
  */
 @Entity({ name: 'token_usage' })
 @Index('IDX_token_usage_subject_at', ['subject', 'at'])
 @Index('IDX_token_usage_agent_at', ['agentId', 'at'])
+@Index('IDX_token_usage_at', ['at'])
 export class TokenUsageEntity {
   @PrimaryColumn({
     name: 'session_key',

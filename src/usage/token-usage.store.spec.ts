@@ -70,6 +70,7 @@ describe.each(engines)('token usage on %s', (engine, url) => {
     const runner = db.createQueryRunner();
     try {
       expect(await runner.hasTable('token_usage')).toBe(false);
+      expect(await runner.hasTable('token_usage_totals')).toBe(false);
       expect(await runner.hasTable('sessions')).toBe(true);
     } finally {
       await runner.release();
@@ -104,6 +105,30 @@ describe.each(engines)('token usage on %s', (engine, url) => {
     expect(await store.series('subject', T0, HOUR, ['bob'])).toEqual([
       { key: 'bob', bucket: T0, inputTokens: 6, outputTokens: 1, totalTokens: 7 },
     ]);
+  });
+
+  it('keeps running totals equal to the rows, under concurrent and repeated records', async () => {
+    const db = await open();
+    if (!db) return;
+    const store = new TokenUsageStore(db);
+    const records = Array.from({ length: 60 }, (_, i) =>
+      turn(i % 40, 10 + (i % 40), {
+        sessionKey: `s${i % 40 < 20 ? 1 : 2}`,
+        subject: i % 3 === 0 ? 'bob' : 'alice',
+        agentId: i % 2 === 0 ? 'a' : 'b',
+        at: T0 + (i % 40) * 3 * HOUR,
+      }),
+    );
+    const inserted = await Promise.all(records.map((r) => store.record(r)));
+    expect(inserted.filter(Boolean)).toHaveLength(40);
+
+    expect(await store.lifetimeTotals()).toEqual(await store.totals());
+    expect(await store.lifetimeTotals('a')).toEqual(await store.totals({ agentId: 'a' }));
+    expect(await store.lifetimeGrouped('subject')).toEqual(await store.grouped('subject'));
+    expect(await store.lifetimeGrouped('agent', 1)).toEqual(await store.grouped('agent', {}, 1));
+    // Totals are kept per UTC day: 40 turns 3 hours apart span 5 days.
+    const days = await db.query(`SELECT DISTINCT "day" FROM "token_usage_totals"`);
+    expect(days).toHaveLength(5);
   });
 
   it('refuses at the limit, allows at limit - 1, and resets at the window boundary', async () => {

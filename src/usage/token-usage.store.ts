@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type SelectQueryBuilder } from 'typeorm';
+import { TokenUsageTotalEntity } from './token-usage-total.entity.js';
 import { TokenUsageEntity } from './token-usage.entity.js';
 import type { TokenTotals, TurnUsage } from './usage.types.js';
 
@@ -24,7 +25,8 @@ type RawTotals = { input: unknown; output: unknown; total: unknown };
 
 /**
  * The `token_usage` table: one row per answered turn, written once (a second record of the same
- * `message.agent` is ignored), summed on demand. The same SQL serves SQLite and PostgreSQL; sums
+ * `message.agent` is ignored), summed on demand; and `token_usage_totals`, which a trigger keeps
+ * in step with every new row, for all-time totals. The same SQL serves SQLite and PostgreSQL; sums
  * come back as strings from PostgreSQL (bigint), hence the Number() on the way out.
  */
 @Injectable()
@@ -51,6 +53,29 @@ export class TokenUsageStore {
       ],
     );
     return rows.length > 0;
+  }
+
+  /** Every token ever recorded, or one agent's: from the running totals, a few rows a day. */
+  async lifetimeTotals(agentId?: string): Promise<TokenTotals> {
+    let query = withTotals(this.lifetime());
+    if (agentId !== undefined) query = query.where('t.agent_id = :agentId', { agentId });
+    return toTotals(await query.getRawOne<RawTotals>());
+  }
+
+  /** All-time totals per agent or per subject, largest first, at most `limit` groups. */
+  async lifetimeGrouped(
+    by: 'agent' | 'subject',
+    limit = 1000,
+  ): Promise<Array<TokenTotals & { key: string }>> {
+    const column = by === 'agent' ? 't.agent_id' : 't.subject';
+    const rows = await withTotals(this.lifetime())
+      .addSelect(column, 'key')
+      .groupBy(column)
+      .orderBy('total', 'DESC')
+      .addOrderBy(column, 'ASC')
+      .limit(limit)
+      .getRawMany<RawTotals & { key: string }>();
+    return rows.map((row) => ({ key: row.key, ...toTotals(row) }));
   }
 
   async totals(filter: UsageFilter = {}): Promise<TokenTotals> {
@@ -104,6 +129,10 @@ export class TokenUsageStore {
     return rows.map((row) => ({ key: row.key, bucket: Number(row.bucket), ...toTotals(row) }));
   }
 
+  private lifetime(): SelectQueryBuilder<TokenUsageTotalEntity> {
+    return this.dataSource.getRepository(TokenUsageTotalEntity).createQueryBuilder('t');
+  }
+
   private filtered(filter: UsageFilter): SelectQueryBuilder<TokenUsageEntity> {
     let query = this.dataSource.getRepository(TokenUsageEntity).createQueryBuilder('u');
     if (filter.sessionKey !== undefined) {
@@ -122,13 +151,13 @@ export class TokenUsageStore {
   }
 }
 
-function withTotals(
-  query: SelectQueryBuilder<TokenUsageEntity>,
-): SelectQueryBuilder<TokenUsageEntity> {
+/** The three sums, over the query's alias (`u` for turns, `t` for running totals). */
+function withTotals<T extends object>(query: SelectQueryBuilder<T>): SelectQueryBuilder<T> {
+  const a = query.alias;
   return query
-    .select('COALESCE(SUM(u.input_tokens), 0)', 'input')
-    .addSelect('COALESCE(SUM(u.output_tokens), 0)', 'output')
-    .addSelect('COALESCE(SUM(u.total_tokens), 0)', 'total');
+    .select(`COALESCE(SUM(${a}.input_tokens), 0)`, 'input')
+    .addSelect(`COALESCE(SUM(${a}.output_tokens), 0)`, 'output')
+    .addSelect(`COALESCE(SUM(${a}.total_tokens), 0)`, 'total');
 }
 
 function toTotals(raw: RawTotals | undefined): TokenTotals {

@@ -16,9 +16,9 @@ export class UsageReport implements TokenUsageReport {
   async status(): Promise<Record<string, unknown>> {
     const top = this.config.usage.topSubjects;
     const [totals, agents, subjects] = await Promise.all([
-      this.store.totals(),
-      this.store.grouped('agent'),
-      this.store.grouped('subject', {}, top),
+      this.store.lifetimeTotals(),
+      this.store.lifetimeGrouped('agent'),
+      this.store.lifetimeGrouped('subject', top),
     ]);
     return {
       totals,
