@@ -195,19 +195,22 @@ describe('subject budgets with windows, agent overrides, the /v1 front and usage
     const own = await newSession('own');
     expect((await say(own)).result).toMatchObject({ finishReason: 'stop' });
 
-    // The /v1 front refuses the same way OpenAI does for a spent quota.
-    const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { ...gateway.auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'llm', messages: [{ role: 'user', content: 'hi' }] }),
-    });
-    expect(response.status).toBe(429);
-    expect(response.headers.get('x-should-retry')).toBe('false');
-    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(((await response.json()) as any).error).toMatchObject({
-      type: 'insufficient_quota',
-      code: 'insufficient_quota',
-    });
+    // The /v1 front refuses the same way OpenAI does for a spent quota, streaming or not.
+    for (const stream of [false, true]) {
+      const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...gateway.auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'llm', stream, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(response.status).toBe(429);
+      expect(response.headers.get('x-should-retry')).toBe('false');
+      // The window resets at 01:00; the real clock decides how far away that looks.
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await response.json()) as any).error).toMatchObject({
+        type: 'insufficient_quota',
+        code: 'insufficient_quota',
+      });
+    }
 
     // At the next window the budget is whole again.
     now = Date.parse('2026-01-01T01:00:00.000Z');
