@@ -126,6 +126,8 @@ describe.each(engines)('token usage on %s', (engine, url) => {
     expect(await store.lifetimeTotals('a')).toEqual(await store.totals({ agentId: 'a' }));
     expect(await store.lifetimeGrouped('subject')).toEqual(await store.grouped('subject'));
     expect(await store.lifetimeGrouped('agent', 1)).toEqual(await store.grouped('agent', {}, 1));
+    expect(await store.lifetimeGrouped('subject', 0)).toEqual([]);
+    expect(await store.grouped('subject', {}, 0)).toEqual([]);
     // Totals are kept per UTC day: 40 turns 3 hours apart span 5 days.
     const days = await db.query(`SELECT DISTINCT "day" FROM "token_usage_totals"`);
     expect(days).toHaveLength(5);

@@ -67,6 +67,8 @@ export class TokenUsageStore {
     by: 'agent' | 'subject',
     limit = 1000,
   ): Promise<Array<TokenTotals & { key: string }>> {
+    // LIMIT 0 would read as "no limit" to the query builder: none asked is none answered.
+    if (limit <= 0) return [];
     const column = by === 'agent' ? 't.agent_id' : 't.subject';
     const rows = await withTotals(this.lifetime())
       .addSelect(column, 'key')
@@ -89,6 +91,7 @@ export class TokenUsageStore {
     filter: UsageFilter = {},
     limit = 1000,
   ): Promise<Array<TokenTotals & { key: string }>> {
+    if (limit <= 0) return [];
     const column = by === 'agent' ? 'u.agent_id' : 'u.subject';
     const rows = await withTotals(this.filtered(filter))
       .addSelect(column, 'key')
