@@ -7,7 +7,6 @@ import type { Caller } from '../core/identity/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import { ToolRegistry } from '../tools/tool.registry.js';
-import { BudgetService } from '../usage/budget.service.js';
 import { UsageRecorder } from '../usage/usage.recorder.js';
 import type { ToolResult } from '../tools/tool.types.js';
 import { AgentOutputCap } from './agent-output.cap.js';
@@ -20,7 +19,7 @@ import { SessionEventWriter } from './session-event.writer.js';
 import type { SessionMessageParams } from './session-message.params.js';
 import { SessionEventsPublisher } from './session-events.publisher.js';
 import type { HeldTurnLease } from './session-turn.leases.js';
-import { SessionUsageHealer } from './session-usage.healer.js';
+import { SessionTurnBudget } from './session-turn.budget.js';
 import {
   EventTooLargeException,
   IdempotencyConflictException,
@@ -50,9 +49,8 @@ export class SessionTurnRunner {
     private readonly publisher: SessionEventsPublisher,
     private readonly conversations: SessionConversations,
     private readonly config: GatewayConfig,
-    private readonly budgets: BudgetService,
+    private readonly budget: SessionTurnBudget,
     private readonly usage: UsageRecorder,
-    private readonly healer: SessionUsageHealer,
   ) {}
 
   async run(
@@ -63,19 +61,8 @@ export class SessionTurnRunner {
     signal: AbortSignal,
   ): Promise<AgentResponse> {
     const { sessionKey } = session;
-    // Checked under the lease, so the usage of the session's earlier turns is all recorded; a
-    // spent budget refuses the message before anything is stored or run (-32012).
-    const scope = {
-      sessionKey,
-      subject: session.ownerSubject,
-      agentId: session.agentId,
-      // An agent gone from the config fails its turn below, as before, recorded.
-      agentBudgets: this.agents.has(session.agentId)
-        ? this.agents.get(session.agentId).budgets
-        : undefined,
-    };
-    if (this.budgets.applies(scope)) await this.healer.heal(session);
-    const tokenBudget = await this.budgets.remaining(scope);
+    // Before anything is stored: a spent budget refuses the message (-32012).
+    const tokenBudget = await this.budget.check(session);
     const conversation = await this.conversations.read(sessionKey, lease.lastSeq);
     let linked: LinkedAbortController | undefined;
     try {

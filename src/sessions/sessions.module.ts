@@ -20,6 +20,7 @@ import { SessionReplay } from './session-replay.js';
 import { SessionTurnLeases } from './session-turn.leases.js';
 import { SessionTurnQueue } from './session-turn.queue.js';
 import { SessionTurnRunner } from './session-turn.runner.js';
+import { SessionTurnBudget } from './session-turn.budget.js';
 import { SessionUsageHealer } from './session-usage.healer.js';
 import { SessionWorkTracker } from './session-work.tracker.js';
 import { SessionStreamSequencer } from './session-stream.sequencer.js';
@@ -52,6 +53,7 @@ import { SESSION_ENTITIES } from './session.entities.js';
     SessionTurnQueue,
     SessionTurnRunner,
     SessionUsageHealer,
+    SessionTurnBudget,
     SessionReplay,
     SessionWorkTracker,
     SessionCancellation,
