@@ -54,6 +54,7 @@ describe('session budgets', () => {
         llm('below-limit', provider, { budgets: { session: { tokens: 25 } } }),
         llm('tools', provider, { maxSteps: 5, budgets: { session: { tokens: 15 } } }),
         llm('healed', provider, { budgets: { session: { tokens: 24 } } }),
+        llm('owned', provider),
       ],
     });
   });
@@ -139,6 +140,19 @@ describe('session budgets', () => {
       code: -32012,
       data: { budget: 'session', used: 24, limit: 24 },
     });
+  });
+
+  it("charges the session's owner, not an admin who messages the session", async () => {
+    const sessionKey = await newSession('owned');
+    const root = await signToken({ sub: 'root', scope: ALL_SCOPES });
+    const reply = await postRpc(
+      gateway.baseUrl,
+      { jsonrpc: '2.0', id: 1, method: 'session.message', params: { sessionKey, content: 'hi' } },
+      { headers: { authorization: `Bearer ${root}` } },
+    );
+    expect(reply.body.result.finishReason).toBe('stop');
+    const summary = await ok('usage.summary', {});
+    expect(summary.subjects.map((s: any) => s.subject)).toEqual(['test-user']);
   });
 
   it('publishes -32012 and budget_exceeded in rpc.discover', async () => {
