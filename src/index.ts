@@ -33,12 +33,14 @@ export { GatewayErrorCode } from './core/errors/gateway-error-code.js';
 export { WsConnectionRegistry } from './core/ws/ws-connection.registry.js';
 export type {
   Agent,
+  AgentBudgets,
   AgentEvent,
   AgentInfo,
   AgentRunInput,
   AgentStatus,
   ConversationMessage,
   FinishReason,
+  TokenBudget,
   ToolCall,
 } from './agents/agent.types.js';
 export { GatewayAgent } from './agents/agent.decorator.js';

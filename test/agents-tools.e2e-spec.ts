@@ -54,7 +54,13 @@ describe('agents and tools over HTTP', () => {
 
   it('agent.status reports a known agent', async () => {
     const { result } = await call('agent.status', { agentId: 'echo' });
-    expect(result).toEqual({ agentId: 'echo', state: 'idle', activeRuns: 0, totalRuns: 0 });
+    expect(result).toEqual({
+      agentId: 'echo',
+      state: 'idle',
+      activeRuns: 0,
+      totalRuns: 0,
+      usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+    });
   });
 
   it('agent.status answers -32004 for an unknown agent', async () => {

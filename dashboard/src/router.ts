@@ -6,6 +6,7 @@ export const VIEWS = [
   { path: '/sessions', label: 'Sessions' },
   { path: '/agents', label: 'Agents & Tools' },
   { path: '/approvals', label: 'Approvals' },
+  { path: '/usage', label: 'Usage' },
   { path: '/api', label: 'API' },
   { path: '/audit', label: 'Audit' },
 ] as const;

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
 import { ConfigValidationError } from '../core/config/config-validation.error.js';
 import { parseAgentConfigs } from './agent-config.js';
@@ -57,6 +58,33 @@ describe('parseAgentConfigs: keys', () => {
       'agents[0].__proto__: not an agent setting',
       'agents[0].constructor: not an agent setting',
       'agents[0].toString: not an agent setting',
+    ]);
+  });
+});
+
+describe('parseAgentConfigs: budgets', () => {
+  const base = { id: 'a', provider: 'anthropic', model: 'm' };
+
+  it('reads an agent budget with its window as a duration', () => {
+    const [config] = parseAgentConfigs([
+      { ...base, budgets: { session: { tokens: 1000 }, subject: { tokens: 5000, window: '1d' } } },
+    ]);
+    expect(config.budgets?.session).toEqual({ tokens: 1000 });
+    expect(config.budgets?.subject).toEqual({ tokens: 5000, window: 86_400_000 });
+  });
+
+  it('names each bad budget key', () => {
+    expect(
+      problemsOf([
+        {
+          ...base,
+          budgets: { session: { tokens: 0 }, subject: { tokens: 10, window: 'soon' }, daily: {} },
+        },
+      ]).sort(),
+    ).toEqual([
+      expect.stringMatching(/^agents\[0\]\.budgets\.daily/),
+      expect.stringMatching(/^agents\[0\]\.budgets\.session\.tokens: .*at least 1 token/),
+      expect.stringMatching(/^agents\[0\]\.budgets\.subject\.window: .*duration/),
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import { plainToInstance, Transform } from 'class-transformer';
+import { plainToInstance, Transform, Type } from 'class-transformer';
 import {
   IsArray,
   IsIn,
@@ -11,10 +11,12 @@ import {
   Min,
   MinLength,
   ValidateIf,
+  ValidateNested,
   validateSync,
   type ValidationError,
 } from 'class-validator';
 import { describeViolations, violationsFromClassValidator } from '../core/validation/violation.js';
+import { BudgetsConfig } from '../core/config/budgets-config.js';
 import { ConfigValidationError } from '../core/config/config-validation.error.js';
 import { parseDuration } from '../core/config/duration.js';
 import { isPrototypeKey } from '../core/config/prototype-key.js';
@@ -118,6 +120,12 @@ export class AgentConfig {
   @IsInt()
   @Min(1)
   contextBudget?: number;
+
+  /** Token budgets for this agent's turns: each kind given here replaces the global one. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BudgetsConfig)
+  budgets?: BudgetsConfig;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
 import { RpcMethod } from '../core/rpc/rpc-method.decorator.js';
+import { TokenUsageStore } from '../usage/token-usage.store.js';
 import { AgentStatusParams } from './agent-status.params.js';
 import { AgentRegistry } from './agent.registry.js';
 import type { AgentInfo, AgentStatus } from './agent.types.js';
@@ -27,12 +28,24 @@ const AGENT_STATUS_SCHEMA = {
     totalRuns: { type: 'integer' },
     lastError: { type: 'string' },
     lastRunAt: { type: 'string', format: 'date-time' },
+    usage: {
+      type: 'object',
+      required: ['inputTokens', 'outputTokens', 'totalTokens'],
+      properties: {
+        inputTokens: { type: 'integer' },
+        outputTokens: { type: 'integer' },
+        totalTokens: { type: 'integer' },
+      },
+    },
   },
 };
 
 @Injectable()
 export class AgentRpc {
-  constructor(private readonly agents: AgentRegistry) {}
+  constructor(
+    private readonly agents: AgentRegistry,
+    private readonly usage: TokenUsageStore,
+  ) {}
 
   @RpcMethod('agent.list', {
     scope: 'agents:read',
@@ -46,11 +59,13 @@ export class AgentRpc {
   @RpcMethod('agent.status', {
     scope: 'agents:read',
     params: AgentStatusParams,
-    description: 'Live state of an agent: idle, busy or unavailable, runs and last error.',
+    description:
+      'Live state of an agent: idle, busy or unavailable, runs and last error, and the tokens its turns used (all instances).',
     result: { name: 'AgentStatus', schema: AGENT_STATUS_SCHEMA },
     errors: [RpcErrorCode.NotFound],
   })
-  status(params: AgentStatusParams): AgentStatus {
-    return this.agents.status(params.agentId);
+  async status(params: AgentStatusParams): Promise<AgentStatus> {
+    const status = this.agents.status(params.agentId);
+    return { ...status, usage: await this.usage.lifetimeTotals(params.agentId) };
   }
 }

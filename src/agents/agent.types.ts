@@ -49,9 +49,34 @@ export interface AgentRunInput {
     /** The call's id as in its `tool-call` event: a call that needs approval is asked under it. */
     toolCallId?: string,
   ): Promise<ToolResult>;
+  /**
+   * Tokens this run may still spend (the tightest budget left); undefined means no budget. An
+   * agent that can, stops before a model call once its usage reaches it, finishing with
+   * `budget_exceeded`.
+   */
+  tokenBudget?: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'error' | 'cancelled';
+/** A token budget: `tokens` per fixed `window` (ms, aligned to the epoch), or in all. */
+export interface TokenBudget {
+  tokens: number;
+  window?: number;
+}
+
+/** An agent's own budgets (`budgets` of its config entry), replacing the global ones per kind. */
+export interface AgentBudgets {
+  session?: TokenBudget;
+  subject?: TokenBudget;
+}
+
+export type FinishReason =
+  | 'stop'
+  | 'length'
+  | 'tool_calls'
+  | 'error'
+  | 'cancelled'
+  /** The run reached its token budget and stopped before its next model call. */
+  | 'budget_exceeded';
 
 export interface AgentUsage {
   inputTokens?: number;
@@ -131,6 +156,8 @@ export interface AgentStatus {
   lastError?: string;
   /** ISO 8601: when the latest run started. */
   lastRunAt?: string;
+  /** Tokens the agent's turns have used, across instances and restarts. */
+  usage?: Required<AgentUsage>;
 }
 
 /**
@@ -141,5 +168,7 @@ export interface AgentStatus {
 export interface Agent extends AgentInfo {
   /** Names of the tools this agent may call; undefined means every registered tool. */
   readonly tools?: readonly string[];
+  /** Token budgets of this agent's turns, replacing the global `budgets` kind by kind. */
+  readonly budgets?: AgentBudgets;
   run(input: AgentRunInput, signal: AbortSignal): AsyncIterable<AgentEvent>;
 }

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { simulateReadableStream } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';

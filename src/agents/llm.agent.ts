@@ -13,11 +13,19 @@ import { GatewayException } from '../core/errors/gateway.exception.js';
 import type { GatewayTracer } from '../core/tracing/gateway-tracer.js';
 import type { ToolResult } from '../tools/tool.types.js';
 import type { AgentConfig } from './agent-config.js';
-import type { Agent, AgentEvent, AgentRunInput, AgentUsage, FinishReason } from './agent.types.js';
+import type {
+  Agent,
+  AgentBudgets,
+  AgentEvent,
+  AgentRunInput,
+  AgentUsage,
+  FinishReason,
+} from './agent.types.js';
 import { createLanguageModel } from './language-model.factory.js';
 import { toModelMessages, trimToBudget } from './model-messages.js';
 import { ModelToolNames } from './model-tool-names.js';
 import { toErrorEvent } from './provider-error.classifier.js';
+import { stepTokens, tokenBudgetReached } from './token-budget.stop.js';
 
 /**
  * An agent backed by an LLM through the AI SDK: a multi-step loop in which the model may call
@@ -31,6 +39,7 @@ export class LlmAgent implements Agent {
   readonly provider: string;
   readonly model: string;
   readonly tools?: readonly string[];
+  readonly budgets?: AgentBudgets;
 
   /** Made on the first run when the constructor is not given one (see `create`). */
   private languageModel?: Promise<LanguageModel>;
@@ -58,6 +67,7 @@ export class LlmAgent implements Agent {
     this.provider = config.provider;
     this.model = config.model;
     if (config.tools !== undefined) this.tools = [...config.tools];
+    if (config.budgets !== undefined) this.budgets = config.budgets;
   }
 
   async *run(input: AgentRunInput, signal: AbortSignal): AsyncGenerator<AgentEvent> {
@@ -107,7 +117,11 @@ export class LlmAgent implements Agent {
       system: config.system,
       messages: toModelMessages(trimToBudget(input.messages, config.contextBudget), names),
       tools: allowed.length > 0 ? tools : undefined,
-      stopWhen: stepCountIs(config.maxSteps),
+      // With a budget, the loop also stops between steps once the steps' usage reaches it.
+      stopWhen:
+        input.tokenBudget === undefined
+          ? stepCountIs(config.maxSteps)
+          : [stepCountIs(config.maxSteps), tokenBudgetReached(input.tokenBudget)],
       temperature: config.temperature,
       maxOutputTokens: config.maxOutputTokens,
       maxRetries: config.maxRetries,
@@ -122,6 +136,7 @@ export class LlmAgent implements Agent {
     let stepText = '';
     let lastStepReason: ModelFinishReason = 'stop';
     let usage: AgentUsage | undefined;
+    let spent = 0;
     arm();
     try {
       for await (const part of result.fullStream) {
@@ -166,6 +181,7 @@ export class LlmAgent implements Agent {
             break;
           case 'finish-step':
             lastStepReason = part.finishReason;
+            spent += stepTokens(part.usage);
             break;
           case 'finish':
             usage = toUsage(part.totalUsage);
@@ -195,10 +211,15 @@ export class LlmAgent implements Agent {
     } else if (idle.signal.aborted) {
       yield this.timeoutError();
     } else {
+      // A run that wanted to go on calling tools but had spent its budget stopped for that.
+      const overBudget =
+        lastStepReason === 'tool-calls' &&
+        input.tokenBudget !== undefined &&
+        spent >= input.tokenBudget;
       yield {
         type: 'finish',
         content: stepText,
-        finishReason: toFinishReason(lastStepReason),
+        finishReason: overBudget ? 'budget_exceeded' : toFinishReason(lastStepReason),
         ...withUsage(usage),
       };
     }

@@ -132,5 +132,7 @@ describe('mapToolCallError', () => {
     });
     const limited = new GatewayException(GatewayErrorCode.RATE_LIMITED, 'Slow down');
     expect(mapToolCallError(limited)).toMatchObject({ kind: 'protocol-error', code: -32005 });
+    const spent = new GatewayException(GatewayErrorCode.BUDGET_EXCEEDED, 'Spent', { used: 1 });
+    expect(mapToolCallError(spent)).toMatchObject({ kind: 'protocol-error', code: -32012 });
   });
 });

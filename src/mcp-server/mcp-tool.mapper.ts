@@ -80,6 +80,8 @@ export function mapToolCallError(error: GatewayException): McpCallFailure {
       return protocolError(RpcErrorCode.AgentFailed, error);
     case GatewayErrorCode.REQUEST_CANCELLED:
       return protocolError(RpcErrorCode.RequestCancelled, error);
+    case GatewayErrorCode.BUDGET_EXCEEDED:
+      return protocolError(RpcErrorCode.BudgetExceeded, error);
     default:
       return assertUnreachable(error.code);
   }

@@ -50,7 +50,7 @@ export interface ChatCompletionChunk {
 /**
  * Our finish reasons on OpenAI's scale: `stop` is a complete answer; everything else ended
  * before the agent finished it (`length`: over the answer cap; `tool_calls`: out of steps while
- * still calling its server-side tools; `cancelled`; `error`), which OpenAI's clients know as
+ * still calling its server-side tools; `cancelled`; `error`; `budget_exceeded`), which OpenAI's clients know as
  * `length`. The exact reason travels in `openclaw.finish_reason`.
  */
 export function toOpenAiFinishReason(reason: FinishReason): OpenAiFinishReason {
@@ -61,6 +61,7 @@ export function toOpenAiFinishReason(reason: FinishReason): OpenAiFinishReason {
     case 'tool_calls':
     case 'cancelled':
     case 'error':
+    case 'budget_exceeded':
       return 'length';
   }
 }

@@ -8,6 +8,7 @@ import {
   SessionEndedException,
   SessionNotFoundException,
 } from '../sessions/session.exception.js';
+import { BudgetExceededException } from '../usage/budget-exceeded.exception.js';
 import { mapOpenAiError } from './openai-error.mapper.js';
 
 const map = (thrown: unknown) => mapOpenAiError(thrown, 'corr-1');
@@ -28,6 +29,21 @@ describe('mapOpenAiError', () => {
       status: 429,
       type: 'rate_limit_error',
     });
+  });
+
+  it('maps a spent token budget to 429 insufficient_quota, not to be retried before its reset', () => {
+    const lifetime = map(new BudgetExceededException('session', 100, 100)).error;
+    expect(lifetime).toMatchObject({
+      status: 429,
+      type: 'insufficient_quota',
+      code: 'insufficient_quota',
+    });
+    expect(lifetime.headers).toEqual({ 'x-should-retry': 'false' });
+    const resetAt = new Date(Date.now() + 90_000).toISOString();
+    const windowed = map(new BudgetExceededException('subject', 120, 100, resetAt)).error;
+    expect(windowed.headers['x-should-retry']).toBe('false');
+    expect(Number(windowed.headers['retry-after'])).toBeGreaterThanOrEqual(89);
+    expect(Number(windowed.headers['retry-after'])).toBeLessThanOrEqual(90);
   });
 
   it('maps domain errors by code', () => {

@@ -161,6 +161,16 @@ function fromDomain(exception: GatewayException): OpenAiError {
         null,
         NO_RETRY,
       );
+    case GatewayErrorCode.BUDGET_EXCEEDED:
+      // OpenAI's own answer to a spent quota: retrying before the window resets is pointless.
+      return new OpenAiError(
+        429,
+        message,
+        'insufficient_quota',
+        'insufficient_quota',
+        null,
+        budgetRetry(data),
+      );
     default:
       return assertUnreachable(exception.code);
   }
@@ -183,6 +193,16 @@ function rateLimited(message: string, data: Record<string, unknown>): OpenAiErro
       'retry-after-ms': String(Math.ceil(ms)),
     },
   );
+}
+
+/**
+ * A spent budget: SDKs must not retry it at once (their backoff is seconds, a window hours);
+ * one with a window says when it resets.
+ */
+function budgetRetry(data: Record<string, unknown>): Record<string, string> {
+  if (typeof data.resetAt !== 'string') return { ...NO_RETRY };
+  const seconds = Math.max(1, Math.ceil((Date.parse(data.resetAt) - Date.now()) / 1000));
+  return { ...NO_RETRY, 'retry-after': String(seconds) };
 }
 
 function storeUnavailable(retryAfter = '1'): OpenAiError {

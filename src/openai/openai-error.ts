@@ -4,6 +4,7 @@ export type OpenAiErrorType =
   | 'authentication_error'
   | 'permission_error'
   | 'rate_limit_error'
+  | 'insufficient_quota'
   | 'server_error';
 
 /** The body of every error on /v1, as OpenAI's clients parse it. */

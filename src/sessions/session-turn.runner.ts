@@ -7,6 +7,7 @@ import type { Caller } from '../core/identity/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import { ToolRegistry } from '../tools/tool.registry.js';
+import { UsageRecorder } from '../usage/usage.recorder.js';
 import type { ToolResult } from '../tools/tool.types.js';
 import { AgentOutputCap } from './agent-output.cap.js';
 import { IdempotencyKeyConflictError, LeaseLostError } from './event-store.errors.js';
@@ -19,6 +20,7 @@ import { SessionEventWriter } from './session-event.writer.js';
 import type { SessionMessageParams } from './session-message.params.js';
 import { SessionEventsPublisher } from './session-events.publisher.js';
 import type { HeldTurnLease } from './session-turn.leases.js';
+import { SessionTurnBudget } from './session-turn.budget.js';
 import {
   EventTooLargeException,
   IdempotencyConflictException,
@@ -53,6 +55,8 @@ export class SessionTurnRunner {
     private readonly config: GatewayConfig,
     private readonly live: LiveSeries,
     private readonly approvals: ToolApprovalGate,
+    private readonly budget: SessionTurnBudget,
+    private readonly usage: UsageRecorder,
     @Optional() private readonly tracing?: TracingService,
   ) {}
 
@@ -86,6 +90,8 @@ export class SessionTurnRunner {
     signal: AbortSignal,
   ): Promise<AgentResponse> {
     const { sessionKey } = session;
+    // Before anything is stored: a spent budget refuses the message (-32012).
+    const tokenBudget = await this.budget.check(session);
     const conversation = await this.conversations.read(sessionKey, lease.lastSeq);
     let linked: LinkedAbortController | undefined;
     try {
@@ -123,6 +129,7 @@ export class SessionTurnRunner {
         conversation,
         lease,
         linked?.signal ?? signal,
+        tokenBudget,
       );
     } finally {
       linked?.dispose();
@@ -171,11 +178,15 @@ export class SessionTurnRunner {
     conversation: TurnConversation,
     lease: HeldTurnLease,
     signal: AbortSignal,
+    tokenBudget: number | undefined,
   ): Promise<AgentResponse> {
     const { sessionKey, agentId } = session;
     const write = { expectActive: true, fence: lease.fence };
     // The answer (or the failure) is the turn's last event: it frees the lease as it is stored.
-    const last = { expectActive: true, fence: lease.closing };
+    // Under a budget the lease is kept until the turn's usage is recorded (and freed after), so
+    // the session's next turn, on any instance, is checked against it.
+    const freesLease = tokenBudget === undefined;
+    const last = { expectActive: true, fence: freesLease ? lease.closing : lease.fence };
     const maxEventBytes = this.config.sessions.maxEventBytes;
     const output = new AgentOutputCap(maxEventBytes);
     // Also aborted when the answer passes the cap: the agent stops, the turn ends with 'length'.
@@ -204,6 +215,7 @@ export class SessionTurnRunner {
           const execute = () => approvals.executeTool(name, args, toolSignal, toolCallId);
           return tracer && turnContext ? tracer.with(turnContext, execute) : execute();
         },
+        ...(tokenBudget === undefined ? {} : { tokenBudget }),
       };
       for await (const event of this.agents.run(agentId, input, runSignal)) {
         switch (event.type) {
@@ -267,11 +279,20 @@ export class SessionTurnRunner {
               ],
               last,
             );
-            lease.freed();
+            if (freesLease) lease.freed();
             this.live.tokensUsed(event.usage);
             // The cached conversation stays current: the next turn need not read the log.
             conversation.follow(stored);
-            return toAgentResponse(stored[stored.length - 1]);
+            const answer = stored[stored.length - 1];
+            // Before the answer goes out: a client's next message is checked against it.
+            await this.usage.record({
+              sessionKey,
+              seq: answer.seq,
+              subject: session.ownerSubject,
+              agentId,
+              usage: event.usage,
+            });
+            return toAgentResponse(answer);
           }
           case 'error':
             throw new AgentFailedException(agentId, event.message, event.retryable);
@@ -302,7 +323,7 @@ export class SessionTurnRunner {
           last,
         ),
       );
-      lease.freed();
+      if (freesLease) lease.freed();
       throw failure;
     } finally {
       capped.dispose();

@@ -40,7 +40,9 @@ const AGENT_RESPONSE_SCHEMA = {
     seq: { type: 'integer' },
     content: { type: 'string' },
     toolCalls: { type: 'array', items: { type: 'object' } },
-    finishReason: { enum: ['stop', 'length', 'tool_calls', 'error', 'cancelled'] },
+    finishReason: {
+      enum: ['stop', 'length', 'tool_calls', 'error', 'cancelled', 'budget_exceeded'],
+    },
     usage: { type: 'object' },
   },
 };
@@ -101,6 +103,7 @@ export class SessionRpc {
       RpcErrorCode.NotFound,
       RpcErrorCode.Conflict,
       RpcErrorCode.AgentFailed,
+      RpcErrorCode.BudgetExceeded,
     ],
   })
   message(params: SessionMessageParams, ctx: RpcCallContext): Promise<AgentResponse> {

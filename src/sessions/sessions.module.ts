@@ -4,6 +4,7 @@ import { AgentsModule } from '../agents/agents.module.js';
 import { EventsModule } from '../core/events/events.module.js';
 import { LiveSeriesModule } from '../core/live-series/live-series.module.js';
 import { ToolsModule } from '../tools/tools.module.js';
+import { UsageModule } from '../usage/usage.module.js';
 import { EventPageReader } from './event-page.reader.js';
 import { EventStore } from './event-store.js';
 import { SessionEventsPublisher } from './session-events.publisher.js';
@@ -21,6 +22,8 @@ import { SessionTurnLeases } from './session-turn.leases.js';
 import { SessionTurnQueue } from './session-turn.queue.js';
 import { SessionTurnRunner } from './session-turn.runner.js';
 import { SessionTurnCanceller } from './session-turn.canceller.js';
+import { SessionTurnBudget } from './session-turn.budget.js';
+import { SessionUsageHealer } from './session-usage.healer.js';
 import { SessionWorkTracker } from './session-work.tracker.js';
 import { SessionStreamSequencer } from './session-stream.sequencer.js';
 import { SESSION_ENTITIES } from './session.entities.js';
@@ -48,6 +51,7 @@ import { ToolApprovalStore } from './tool-approval.store.js';
     LiveSeriesModule,
     WsModule,
     AuditModule,
+    UsageModule,
   ],
   providers: [
     EventStore,
@@ -61,6 +65,8 @@ import { ToolApprovalStore } from './tool-approval.store.js';
     SessionTurnLeases,
     SessionTurnQueue,
     SessionTurnRunner,
+    SessionUsageHealer,
+    SessionTurnBudget,
     SessionReplay,
     SessionWorkTracker,
     SessionCancellation,

@@ -81,6 +81,24 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads budgets with windows, and names a bad budget key', () => {
+    const config = loadConfig({
+      cwd: dirWith({
+        budgets: { session: { tokens: 500 }, subject: { tokens: 9000, window: '1d' } },
+      }),
+      env: {},
+    });
+    expect(config.budgets.session).toEqual({ tokens: 500 });
+    expect(config.budgets.subject).toEqual({ tokens: 9000, window: 86_400_000 });
+    expect(loadConfig({ env: {}, ignoreFile: true }).budgets).toEqual({});
+
+    const cwd = dirWith({ budgets: { subject: { tokens: -1, window: 'daily' } } });
+    expect(problemsOf(() => loadConfig({ cwd, env: {} })).sort()).toEqual([
+      expect.stringMatching(/^budgets\.subject\.tokens: must be at least 1 token/),
+      expect.stringMatching(/^budgets\.subject\.window: must be a duration/),
+    ]);
+  });
+
   it('refuses unknown keys so that typos do not pass silently', () => {
     const cwd = dirWith({ gateway: { prot: 1 } });
     expect(problemsOf(() => loadConfig({ cwd, env: {} }))[0]).toMatch(/^gateway\.prot: /);
@@ -138,5 +156,6 @@ describe('loadConfig', () => {
     const config = loadConfig({ cwd: dirWith(json), env: {} });
     expect(config.sessions.turnWaitTimeout).toBe(120_000);
     expect(config.auth.jwt.refreshFamilyTtl).toBe(90 * 86_400_000);
+    expect(config.budgets.subject).toEqual({ tokens: 2_000_000, window: 86_400_000 });
   });
 });

@@ -16,6 +16,7 @@ import {
   ValidateNested,
   type ValidationArguments,
 } from 'class-validator';
+import { BudgetsConfig, UsageConfig } from './budgets-config.js';
 import { jwksUrlProblem, type JwksSettings } from './jwks-url.policy.js';
 import { parseByteSize, parseDuration } from './duration.js';
 
@@ -454,6 +455,14 @@ export class GatewayConfig {
   @ValidateNested()
   @Type(() => ApprovalsConfig)
   approvals: ApprovalsConfig = new ApprovalsConfig();
+  /** Token budgets (per session, per subject and window); an agent entry may override them. */
+  @ValidateNested()
+  @Type(() => BudgetsConfig)
+  budgets: BudgetsConfig = new BudgetsConfig();
+
+  @ValidateNested()
+  @Type(() => UsageConfig)
+  usage: UsageConfig = new UsageConfig();
 
   /** Agents beyond the built-in echo agent (validated by the agents module). */
   @IsArray()

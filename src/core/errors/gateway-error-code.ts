@@ -10,4 +10,5 @@ export enum GatewayErrorCode {
   TOOL_FAILED = 'TOOL_FAILED',
   /** The client cancelled the call (`$/cancelRequest`). */
   REQUEST_CANCELLED = 'REQUEST_CANCELLED',
+  BUDGET_EXCEEDED = 'BUDGET_EXCEEDED',
 }

@@ -10,6 +10,7 @@ import { RateLimitStatsService } from '../rate-limit/rate-limit-stats.service.js
 import { RpcStatsService } from '../rpc/rpc-stats.service.js';
 import { WsConnectionRegistry } from '../ws/ws-connection.registry.js';
 import { LifecycleService } from './lifecycle.service.js';
+import { TOKEN_USAGE_REPORT, type TokenUsageReport } from './token-usage.report.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -37,6 +38,7 @@ export class HealthController {
     @Optional() private readonly dataSource?: DataSource,
     @Optional() private readonly rateLimits?: RateLimitStatsService,
     @Optional() @Inject(EVENT_BUS) private readonly bus?: EventBus,
+    @Optional() @Inject(TOKEN_USAGE_REPORT) private readonly usage?: TokenUsageReport,
   ) {}
 
   private async readiness(): Promise<Readiness> {
@@ -95,7 +97,7 @@ export class HealthController {
   /** Operational detail (limits, connections, calls): for admins and monitoring tokens only. */
   @RequireScope(METRICS_READ_SCOPE)
   @Get('status')
-  status(): Record<string, unknown> {
+  async status(): Promise<Record<string, unknown>> {
     return {
       version,
       instanceId: this.lifecycle.instanceId,
@@ -105,6 +107,7 @@ export class HealthController {
       connections: { websocket: this.connections.size },
       calls: { inFlight: this.stats.callsInFlight, byMethod: this.stats.snapshot() },
       rateLimit: this.rateLimits?.snapshot(),
+      usage: await this.usage?.status(),
     };
   }
 

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { RpcStatsService } from '../rpc/rpc-stats.service.js';
 import { WsConnectionRegistry } from '../ws/ws-connection.registry.js';
+import { TOKEN_USAGE_REPORT, type TokenUsageReport } from './token-usage.report.js';
 
 /**
  * Prometheus metrics, read from the counters the gateway keeps anyway: nothing is added to the
@@ -17,6 +18,7 @@ export class MetricsService {
   constructor(
     private readonly stats: RpcStatsService,
     private readonly connections: WsConnectionRegistry,
+    @Optional() @Inject(TOKEN_USAGE_REPORT) private readonly usage?: TokenUsageReport,
   ) {}
 
   async render(): Promise<string> {
@@ -26,7 +28,7 @@ export class MetricsService {
 
   private async createRegistry(): Promise<Registry> {
     const { Counter, Gauge, Registry, collectDefaultMetrics } = await import('prom-client');
-    const { stats, connections } = this;
+    const { stats, connections, usage } = this;
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'openclaw_' });
     new Counter({
@@ -58,6 +60,35 @@ export class MetricsService {
         this.set(connections.size);
       },
     });
+    if (usage) {
+      // Labels stay bounded: agents are configured, subjects past usage.topSubjects are "other".
+      new Counter({
+        name: 'openclaw_agent_tokens_total',
+        help: 'Tokens used by agent turns answered by this instance, by agent and kind',
+        labelNames: ['agent', 'kind'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const c of usage.counters().agents) {
+            this.inc({ agent: c.label, kind: 'input' }, c.inputTokens);
+            this.inc({ agent: c.label, kind: 'output' }, c.outputTokens);
+          }
+        },
+      });
+      new Counter({
+        name: 'openclaw_subject_tokens_total',
+        help: 'Tokens used by turns answered by this instance, by subject (the first usage.topSubjects; the rest "other") and kind',
+        labelNames: ['subject', 'kind'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const c of usage.counters().subjects) {
+            this.inc({ subject: c.label, kind: 'input' }, c.inputTokens);
+            this.inc({ subject: c.label, kind: 'output' }, c.outputTokens);
+          }
+        },
+      });
+    }
     return registry;
   }
 }

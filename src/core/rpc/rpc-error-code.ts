@@ -12,6 +12,8 @@ export enum RpcErrorCode {
   Conflict = -32009,
   AgentFailed = -32010,
   ToolFailed = -32011,
+  /** A token budget is spent (`data: { budget, used, limit, resetAt? }`). */
+  BudgetExceeded = -32012,
   /** A store the call needs (PostgreSQL, Redis) is unreachable: retry, here or elsewhere. */
   Unavailable = -32013,
   /** The client cancelled the call with `$/cancelRequest` (LSP's RequestCancelled). */

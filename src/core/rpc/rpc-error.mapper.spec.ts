@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mapRpcError } from './rpc-error.mapper.js';
+import { GatewayErrorCode } from '../errors/gateway-error-code.js';
+import { GatewayException } from '../errors/gateway.exception.js';
 import { isStoreUnavailable } from '../errors/store-unavailable.js';
 
 describe('isStoreUnavailable', () => {
@@ -27,6 +29,17 @@ describe('isStoreUnavailable', () => {
         message: 'Service unavailable: a store the gateway needs is unreachable; retry',
         data: { retryable: true, correlationId: 'c-1' },
       },
+      unexpected: false,
+    });
+  });
+});
+
+describe('mapRpcError', () => {
+  it('answers a spent budget -32012 with its data', () => {
+    const data = { budget: 'subject', used: 10, limit: 10, resetAt: '2026-01-02T00:00:00.000Z' };
+    const spent = new GatewayException(GatewayErrorCode.BUDGET_EXCEEDED, 'spent', data);
+    expect(mapRpcError(spent, 'c-1')).toEqual({
+      error: { code: -32012, message: 'spent', data },
       unexpected: false,
     });
   });

@@ -27,6 +27,8 @@ function fromDomainCode(code: GatewayErrorCode): RpcErrorCode {
       return RpcErrorCode.ToolFailed;
     case GatewayErrorCode.REQUEST_CANCELLED:
       return RpcErrorCode.RequestCancelled;
+    case GatewayErrorCode.BUDGET_EXCEEDED:
+      return RpcErrorCode.BudgetExceeded;
     default:
       return assertUnreachable(code);
   }

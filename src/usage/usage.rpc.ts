@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { METRICS_READ_SCOPE } from '../core/identity/caller.js';
+import { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
+import { RpcMethod } from '../core/rpc/rpc-method.decorator.js';
+import { UsageSummaryParams } from './usage-summary.params.js';
+import { UsageSummaryService, type UsageSummary } from './usage-summary.service.js';
+
+const TOTALS_SCHEMA = {
+  type: 'object',
+  required: ['inputTokens', 'outputTokens', 'totalTokens'],
+  properties: {
+    inputTokens: { type: 'integer' },
+    outputTokens: { type: 'integer' },
+    totalTokens: { type: 'integer' },
+  },
+};
+
+const POINT_SCHEMA = {
+  type: 'object',
+  required: ['at', 'inputTokens', 'outputTokens', 'totalTokens'],
+  properties: { at: { type: 'string', format: 'date-time' }, ...TOTALS_SCHEMA.properties },
+};
+
+const series = (key: string) => ({
+  type: 'object',
+  required: [key, 'totals', 'points'],
+  properties: {
+    [key]: { type: 'string' },
+    totals: TOTALS_SCHEMA,
+    points: { type: 'array', items: POINT_SCHEMA },
+  },
+});
+
+const USAGE_SUMMARY_SCHEMA = {
+  type: 'object',
+  required: ['since', 'until', 'bucket', 'totals', 'agents', 'subjects', 'otherSubjects'],
+  properties: {
+    since: { type: 'string', format: 'date-time' },
+    until: { type: 'string', format: 'date-time' },
+    bucket: { type: 'integer' },
+    totals: TOTALS_SCHEMA,
+    agents: { type: 'array', items: series('agentId') },
+    subjects: { type: 'array', items: series('subject') },
+    otherSubjects: TOTALS_SCHEMA,
+  },
+};
+
+@Injectable()
+export class UsageRpc {
+  constructor(private readonly summaries: UsageSummaryService) {}
+
+  @RpcMethod('usage.summary', {
+    scope: METRICS_READ_SCOPE,
+    params: UsageSummaryParams,
+    description:
+      'Token usage since `since` (default 24 h ago) in buckets of `bucket` ms (default 1 h): per agent and per top subject (usage.topSubjects; the rest as otherSubjects), across instances. Scope metrics:read or admin.',
+    result: { name: 'UsageSummary', schema: USAGE_SUMMARY_SCHEMA },
+    errors: [RpcErrorCode.InvalidParams],
+  })
+  summary(params: UsageSummaryParams): Promise<UsageSummary> {
+    return this.summaries.summary(params);
+  }
+}
