@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { postgresUrl, reportMissingPostgres } from '../../test/support/databases.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
-import { buildDataSourceOptions } from '../core/database/database-url.js';
+import { buildDataSourceOptions, DATABASE_MIGRATIONS } from '../core/database/database-url.js';
+import { TokenUsage1795910000000 } from '../core/database/migrations/1795910000000-token-usage.js';
 import { BudgetExceededException } from './budget-exceeded.exception.js';
 import { BudgetService } from './budget.service.js';
 import { TokenUsageStore } from './token-usage.store.js';
@@ -66,7 +67,9 @@ describe.each(engines)('token usage on %s', (engine, url) => {
     if (!db) return;
     const drift = await db.driver.createSchemaBuilder().log();
     expect(drift.upQueries.map((q) => q.query)).toEqual([]);
-    await db.undoLastMigration();
+    // Down through this migration, undoing the ones that came after it first.
+    const later = DATABASE_MIGRATIONS.length - DATABASE_MIGRATIONS.indexOf(TokenUsage1795910000000);
+    for (let i = 0; i < later; i++) await db.undoLastMigration();
     const runner = db.createQueryRunner();
     try {
       expect(await runner.hasTable('token_usage')).toBe(false);

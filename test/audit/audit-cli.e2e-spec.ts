@@ -10,6 +10,7 @@ import {
   DATABASE_MIGRATIONS,
 } from '../../src/core/database/database-url.js';
 import { SecurityAuditWriter } from '../../src/core/audit/security-audit.writer.js';
+import { AuditChain1795920000000 } from '../../src/core/database/migrations/1795920000000-audit-chain.js';
 import { EventStore } from '../../src/sessions/event-store.js';
 import { SESSION_ENTITIES } from '../../src/sessions/session.entities.js';
 import { postgresUrl, reportMissingPostgres, sqliteUrl } from '../support/databases.js';
@@ -201,7 +202,11 @@ describe.each(engines)('migration 1795920000000 on $name', ({ url, skip }) => {
   describe.skipIf(skip)('', () => {
     it('backfills the chains of a database created by the previous migrations', async () => {
       const dbUrl = await url();
-      const before = await open(dbUrl, DATABASE_MIGRATIONS.slice(0, -1));
+      const previous = DATABASE_MIGRATIONS.slice(
+        0,
+        DATABASE_MIGRATIONS.indexOf(AuditChain1795920000000),
+      );
+      const before = await open(dbUrl, previous);
       const postgres = before.options.type === 'postgres';
       let n = 0;
       const q = (text: string): string => (postgres ? text.replace(/\?/g, () => `$${++n}`) : text);

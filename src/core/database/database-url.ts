@@ -10,8 +10,8 @@ import { Auth1795600000000 } from './migrations/1795600000000-auth.js';
 import { RefreshTokenHygiene1795700000000 } from './migrations/1795700000000-refresh-token-hygiene.js';
 import { Cluster1795800000000 } from './migrations/1795800000000-cluster.js';
 import { ToolApprovals1795900000000 } from './migrations/1795900000000-tool-approvals.js';
-import { AuditChain1795920000000 } from './migrations/1795920000000-audit-chain.js';
 import { TokenUsage1795910000000 } from './migrations/1795910000000-token-usage.js';
+import { AuditChain1795920000000 } from './migrations/1795920000000-audit-chain.js';
 
 /**
  * Every migration, listed by class so the same code works from `src` and `dist`. Entities are not
@@ -25,8 +25,8 @@ export const DATABASE_MIGRATIONS = [
   RefreshTokenHygiene1795700000000,
   Cluster1795800000000,
   ToolApprovals1795900000000,
-  AuditChain1795920000000,
   TokenUsage1795910000000,
+  AuditChain1795920000000,
 ];
 
 export interface DataSourceBuildOptions {
