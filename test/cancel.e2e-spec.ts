@@ -65,17 +65,7 @@ describe.each(engines)('cancelling calls and turns on $name', ({ url, skip }) =>
       gateway = await startGateway(
         {
           database: { url: await url() },
-          agents: [
-            {
-              id: 'llm',
-              provider: 'openai-compatible',
-              model: 'test-model',
-              baseUrl: provider.baseUrl,
-              tools: ['wait.slow'],
-              maxRetries: 0,
-              timeout: '30s',
-            },
-          ],
+          agents: [provider.agent({ tools: ['wait.slow'], timeout: '30s' })],
         },
         { imports: [WaitingModule] },
       );

@@ -109,15 +109,7 @@ describe.each(engines)('/status/series on $name', ({ url, skip }) => {
       gateway = await startGateway(
         {
           database: { url: await url() },
-          agents: [
-            {
-              id: 'llm',
-              provider: 'openai-compatible',
-              model: 'test-model',
-              baseUrl: provider.baseUrl,
-              maxRetries: 0,
-            },
-          ],
+          agents: [provider.agent()],
         },
         { imports: [CalculatorModule] },
       );

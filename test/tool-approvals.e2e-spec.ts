@@ -79,16 +79,7 @@ describe.each(engines)('tool approvals on $name', ({ url, skip }) => {
       gateway = await startGateway(
         {
           database: { url: await url() },
-          agents: [
-            {
-              id: 'guarded',
-              provider: 'openai-compatible',
-              model: 'test-model',
-              baseUrl: provider.baseUrl,
-              maxRetries: 0,
-              approval: 'destructive',
-            },
-          ],
+          agents: [provider.agent({ id: 'guarded', approval: 'destructive' })],
         },
         { imports: [WipeToolModule] },
       );

@@ -66,17 +66,7 @@ describe.each(engines)('OpenTelemetry traces on $name', ({ url, skip }) => {
       gateway = await startGateway(
         {
           database: { url: await url() },
-          agents: [
-            {
-              id: 'llm',
-              provider: 'openai-compatible',
-              model: 'test-model',
-              baseUrl: provider.baseUrl,
-              tools: ['echo'],
-              maxRetries: 0,
-              temperature: 0.5,
-            },
-          ],
+          agents: [provider.agent({ tools: ['echo'], temperature: 0.5 })],
           mcpServers: { tracer: { command: process.execPath, args: [TRACE_SERVER] } },
         },
         {

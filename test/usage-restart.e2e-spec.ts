@@ -21,15 +21,7 @@ describe.each(engines)('token usage across a restart on $name', ({ url, skip }) 
       gateway = await startGateway({
         database: { url: databaseUrl },
         budgets: { subject: { tokens: 40 } },
-        agents: [
-          {
-            id: 'llm',
-            provider: 'openai-compatible',
-            model: 'test-model',
-            baseUrl: provider.baseUrl,
-            maxRetries: 0,
-          },
-        ],
+        agents: [provider.agent()],
       });
     };
 
