@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from './support/auth-tokens.js';
 import { CalculatorModule } from './support/calculator.rpc.js';
-import { postgresUrl, reportMissingPostgres, sqliteUrl } from './support/databases.js';
+import { storageEngines } from './support/databases.js';
 import {
   postRpc,
   rpcOver,
@@ -11,13 +11,7 @@ import {
 } from './support/gateway.js';
 import { FakeOpenAiServer, streamChunks, textChunks } from './support/openai-compatible-server.js';
 
-const postgresAvailable = (await postgresUrl()) !== undefined;
-if (!postgresAvailable) reportMissingPostgres('status series e2e');
-
-const engines = [
-  { name: 'SQLite', url: () => Promise.resolve(sqliteUrl()), skip: false },
-  { name: 'PostgreSQL', url: async () => (await postgresUrl())!, skip: !postgresAvailable },
-];
+const engines = await storageEngines('status series e2e');
 
 interface Series {
   instanceId: string;

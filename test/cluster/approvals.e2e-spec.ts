@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../support/auth-tokens.js';
 import {
   clusterBackends,
+  HIGH_RATE_LIMITS,
   startCluster,
   type ClusterInstance,
   type TestCluster,
@@ -88,10 +89,7 @@ describe.each(modes)(
             },
             agents: [provider.agent({ id: 'guarded', tools: ['danger.wipe'] })],
             sessions: { leaseTtl: 1000 },
-            rateLimit: {
-              client: { limit: 100_000, ttl: '60s' },
-              session: { limit: 100_000, ttl: '60s' },
-            },
+            rateLimit: HIGH_RATE_LIMITS,
           },
         });
         tokens.owner = await signToken({

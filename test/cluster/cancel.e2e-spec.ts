@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../support/auth-tokens.js';
 import {
   clusterBackends,
+  HIGH_RATE_LIMITS,
   instanceRpc,
   startCluster,
   type TestCluster,
@@ -32,10 +33,7 @@ describe.each(modes)(
           redisUrl: redisUrl(),
           config: {
             agents: [provider.agent({ id: 'slow' })],
-            rateLimit: {
-              client: { limit: 100_000, ttl: '60s' },
-              session: { limit: 100_000, ttl: '60s' },
-            },
+            rateLimit: HIGH_RATE_LIMITS,
           },
         });
         auth = { authorization: `Bearer ${await signToken({ sub: 'alice', scope: ALL_SCOPES })}` };

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../support/auth-tokens.js';
 import {
   clusterBackends,
+  HIGH_RATE_LIMITS,
   instanceRpc,
   startCluster,
   type ClusterInstance,
@@ -51,10 +52,7 @@ describe.each(modes)('turns across two gateway processes on $name', ({ skip, red
         redisUrl: redisUrl(),
         config: {
           agents: [provider.agent({ id: 'slow' })],
-          rateLimit: {
-            client: { limit: 100_000, ttl: '60s' },
-            session: { limit: 100_000, ttl: '60s' },
-          },
+          rateLimit: HIGH_RATE_LIMITS,
           sessions: { leaseTtl: LEASE_TTL_MS },
         },
       });

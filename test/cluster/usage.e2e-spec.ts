@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../support/auth-tokens.js';
 import {
+  HIGH_RATE_LIMITS,
   instanceRpc,
   startCluster,
   type ClusterInstance,
@@ -36,10 +37,7 @@ describe.skipIf(!pg)('token usage and budgets across two gateway processes (Post
       databaseUrl: pg!,
       config: {
         agents: [provider.agent({ budgets: { session: { tokens: SESSION_BUDGET } } })],
-        rateLimit: {
-          client: { limit: 100_000, ttl: '60s' },
-          session: { limit: 100_000, ttl: '60s' },
-        },
+        rateLimit: HIGH_RATE_LIMITS,
       },
     });
     auth = { authorization: `Bearer ${await signToken({ sub: 'alice', scope: ALL_SCOPES })}` };

@@ -7,6 +7,12 @@ import { postRpc, type RpcReply } from './gateway.js';
 import { reportMissingRedis, startTestRedis, type TestRedis } from './redis.js';
 import { freePort, startNode, type RunningProcess } from './process.js';
 
+/** Limits no test traffic meets: for suites whose subject is not rate limiting. */
+export const HIGH_RATE_LIMITS = {
+  client: { limit: 100_000, ttl: '60s' },
+  session: { limit: 100_000, ttl: '60s' },
+};
+
 /** One gateway process of a test cluster, built from `dist` and run as operators run it. */
 export interface ClusterInstance {
   readonly id: string;
