@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LiveSeriesPoints } from '../src/core/live-series/live-series.js';
 import { signToken } from './support/auth-tokens.js';
 import { CalculatorModule } from './support/calculator.rpc.js';
 import { storageEngines } from './support/databases.js';
@@ -13,21 +14,8 @@ import { FakeOpenAiServer, streamChunks, textChunks } from './support/openai-com
 
 const engines = await storageEngines('status series e2e');
 
-interface Series {
-  instanceId: string;
-  resolutionSeconds: number;
-  windowSeconds: number;
-  until: number;
-  t: number[];
-  calls: number[];
-  errors: number[];
-  rejections: number[];
-  p50: (number | null)[];
-  p99: (number | null)[];
-  websockets: number[];
-  tokens: number[];
-  tokensPerMinute: number[];
-}
+/** What GET /status/series answers. */
+type Series = LiveSeriesPoints & { instanceId: string };
 
 async function getSeries(gateway: TestGateway, since?: number): Promise<Series> {
   const query = since === undefined ? '' : `?since=${since}`;
