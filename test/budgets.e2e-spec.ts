@@ -23,15 +23,7 @@ async function statusOf(gateway: TestGateway): Promise<any> {
 }
 
 function llm(id: string, provider: FakeOpenAiServer, extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    provider: 'openai-compatible',
-    model: 'test-model',
-    baseUrl: provider.baseUrl,
-    maxRetries: 0,
-    tools: ['echo'],
-    ...extra,
-  };
+  return provider.agent({ id, tools: ['echo'], ...extra });
 }
 
 describe('session budgets', () => {

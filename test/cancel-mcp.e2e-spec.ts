@@ -84,17 +84,7 @@ describe('cancelling MCP tool calls', () => {
     provider = await FakeOpenAiServer.start();
     gateway = await startGateway({
       mcpServers: { slow: { url: mcp.url } },
-      agents: [
-        {
-          id: 'llm',
-          provider: 'openai-compatible',
-          model: 'test-model',
-          baseUrl: provider.baseUrl,
-          tools: ['slow.hold'],
-          maxRetries: 0,
-          timeout: '30s',
-        },
-      ],
+      agents: [provider.agent({ tools: ['slow.hold'], timeout: '30s' })],
     });
     const deadline = Date.now() + 10_000;
     while (

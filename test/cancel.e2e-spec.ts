@@ -1,7 +1,7 @@
 import { request as httpRequest, type ClientRequest, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from './support/auth-tokens.js';
-import { postgresUrl, reportMissingPostgres, sqliteUrl } from './support/databases.js';
+import { storageEngines } from './support/databases.js';
 import {
   ALL_SCOPES,
   postRpc,
@@ -20,13 +20,7 @@ import {
 } from './support/openai-compatible-server.js';
 import { WaitingModule, WaitingTool } from './support/waiting.module.js';
 
-const postgresAvailable = (await postgresUrl()) !== undefined;
-if (!postgresAvailable) reportMissingPostgres('cancel e2e');
-
-const engines = [
-  { name: 'SQLite', url: () => Promise.resolve(sqliteUrl()), skip: false },
-  { name: 'PostgreSQL', url: async () => (await postgresUrl())!, skip: !postgresAvailable },
-];
+const engines = await storageEngines('cancel e2e');
 
 /**
  * A provider answer that streams `pieces` and then hangs until the gateway closes the request;
@@ -59,23 +53,30 @@ describe.each(engines)('cancelling calls and turns on $name', ({ url, skip }) =>
     const connect = () => WsTestClient.connect(gateway.wsUrl, { headers: gateway.auth });
     const cancelRequest = (client: WsTestClient, id: unknown) =>
       client.send({ jsonrpc: '2.0', method: '$/cancelRequest', params: { id } });
+    /** A new session over `client`: the LLM agent's unless another is named. */
+    const newSession = async (client: WsTestClient, agentId?: string): Promise<string> =>
+      (await client.call('session.create', agentId === undefined ? {} : { agentId })).result
+        .sessionKey as string;
+    /** Sends a message as call `id` without waiting for its answer. */
+    const sendMessage = (
+      client: WsTestClient,
+      id: string | number,
+      sessionKey: string,
+      content: string,
+    ) =>
+      client.send({
+        jsonrpc: '2.0',
+        id,
+        method: 'session.message',
+        params: { sessionKey, content },
+      });
 
     beforeAll(async () => {
       provider = await FakeOpenAiServer.start();
       gateway = await startGateway(
         {
           database: { url: await url() },
-          agents: [
-            {
-              id: 'llm',
-              provider: 'openai-compatible',
-              model: 'test-model',
-              baseUrl: provider.baseUrl,
-              tools: ['wait.slow'],
-              maxRetries: 0,
-              timeout: '30s',
-            },
-          ],
+          agents: [provider.agent({ tools: ['wait.slow'], timeout: '30s' })],
         },
         { imports: [WaitingModule] },
       );
@@ -93,14 +94,8 @@ describe.each(engines)('cancelling calls and turns on $name', ({ url, skip }) =>
       provider.next(slow.handler);
       const client = await connect();
       try {
-        const sessionKey = (await client.call('session.create', { agentId: 'llm' })).result
-          .sessionKey as string;
-        client.send({
-          jsonrpc: '2.0',
-          id: 'turn-1',
-          method: 'session.message',
-          params: { sessionKey, content: 'Say hello slowly' },
-        });
+        const sessionKey = await newSession(client, 'llm');
+        sendMessage(client, 'turn-1', sessionKey, 'Say hello slowly');
         await client.next((f) => f.method === 'session.delta' && f.params.delta === 'lo ');
         cancelRequest(client, 'turn-1');
         const reply = await client.next((f) => f.id === 'turn-1');
@@ -124,14 +119,9 @@ describe.each(engines)('cancelling calls and turns on $name', ({ url, skip }) =>
     it('$/cancelRequest stops the echo agent mid-stream: its partial answer is stored as cancelled', async () => {
       const client = await connect();
       try {
-        const sessionKey = (await client.call('session.create', {})).result.sessionKey as string;
+        const sessionKey = await newSession(client);
         const content = 'word '.repeat(6000);
-        client.send({
-          jsonrpc: '2.0',
-          id: 'echo',
-          method: 'session.message',
-          params: { sessionKey, content },
-        });
+        sendMessage(client, 'echo', sessionKey, content);
         await client.next((f) => f.method === 'session.delta');
         cancelRequest(client, 'echo');
         expect((await client.next((f) => f.id === 'echo', 15_000)).error.code).toBe(-32800);
@@ -157,14 +147,8 @@ describe.each(engines)('cancelling calls and turns on $name', ({ url, skip }) =>
       );
       const client = await connect();
       try {
-        const sessionKey = (await client.call('session.create', { agentId: 'llm' })).result
-          .sessionKey as string;
-        client.send({
-          jsonrpc: '2.0',
-          id: 7,
-          method: 'session.message',
-          params: { sessionKey, content: 'Wait for me' },
-        });
+        const sessionKey = await newSession(client, 'llm');
+        sendMessage(client, 7, sessionKey, 'Wait for me');
         await tool.started.promise;
         cancelRequest(client, 7);
         const reply = await client.next((f) => f.id === 7);
@@ -193,8 +177,7 @@ describe.each(engines)('cancelling calls and turns on $name', ({ url, skip }) =>
       provider.next(slow.handler);
       const [first, retry] = [await connect(), await connect()];
       try {
-        const sessionKey = (await first.call('session.create', { agentId: 'llm' })).result
-          .sessionKey as string;
+        const sessionKey = await newSession(first, 'llm');
         const params = { sessionKey, content: 'Once', idempotencyKey: 'key-1' };
         first.send({ jsonrpc: '2.0', id: 'first', method: 'session.message', params });
         await first.next((f) => f.method === 'session.delta');
@@ -217,14 +200,8 @@ describe.each(engines)('cancelling calls and turns on $name', ({ url, skip }) =>
       provider.next(slow.handler);
       const client = await connect();
       try {
-        const sessionKey = (await client.call('session.create', { agentId: 'llm' })).result
-          .sessionKey as string;
-        client.send({
-          jsonrpc: '2.0',
-          id: 'turn',
-          method: 'session.message',
-          params: { sessionKey, content: 'Go' },
-        });
+        const sessionKey = await newSession(client, 'llm');
+        sendMessage(client, 'turn', sessionKey, 'Go');
         await client.next((f) => f.method === 'session.delta');
         expect(await ok('session.cancel', { sessionKey })).toEqual({ cancelled: true });
         // Answered once the cancelled answer is stored: the log already ends with it.
@@ -252,14 +229,8 @@ describe.each(engines)('cancelling calls and turns on $name', ({ url, skip }) =>
       provider.next(slow.handler);
       const client = await connect();
       try {
-        const sessionKey = (await client.call('session.create', { agentId: 'llm' })).result
-          .sessionKey as string;
-        client.send({
-          jsonrpc: '2.0',
-          id: 'owned',
-          method: 'session.message',
-          params: { sessionKey, content: 'Go' },
-        });
+        const sessionKey = await newSession(client, 'llm');
+        sendMessage(client, 'owned', sessionKey, 'Go');
         await client.next((f) => f.method === 'session.delta');
         const mallory = await signToken({
           sub: 'mallory',

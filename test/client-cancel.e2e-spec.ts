@@ -40,16 +40,7 @@ describe('client library cancellation', () => {
     provider = await FakeOpenAiServer.start();
     gateway = await startGateway(
       {
-        agents: [
-          {
-            id: 'llm',
-            provider: 'openai-compatible',
-            model: 'test-model',
-            baseUrl: provider.baseUrl,
-            maxRetries: 0,
-            timeout: '30s',
-          },
-        ],
+        agents: [provider.agent({ timeout: '30s' })],
       },
       { imports: [WaitingModule] },
     );

@@ -90,17 +90,7 @@ function collect<T>(iterable: AsyncIterable<T>, stop: (item: T) => boolean): Pro
 beforeAll(async () => {
   provider = await FakeOpenAiServer.start();
   gateway = await startGateway({
-    agents: [
-      {
-        id: 'llm',
-        name: 'Test LLM',
-        provider: 'openai-compatible',
-        model: 'test-model',
-        baseUrl: provider.baseUrl,
-        tools: ['echo'],
-        maxRetries: 0,
-      },
-    ],
+    agents: [provider.agent({ name: 'Test LLM', tools: ['echo'] })],
   });
 });
 

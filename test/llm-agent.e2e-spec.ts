@@ -23,25 +23,13 @@ describe('an LLM agent against an OpenAI-compatible provider', () => {
     provider = await FakeOpenAiServer.start();
     gateway = await startGateway({
       agents: [
-        {
-          id: 'llm',
+        provider.agent({
           name: 'Test LLM',
-          provider: 'openai-compatible',
-          model: 'test-model',
-          baseUrl: provider.baseUrl,
           system: 'You are a test.',
           tools: ['echo'],
-          maxRetries: 0,
           timeout: '500ms',
-        },
-        {
-          id: 'llm-one-step',
-          provider: 'openai-compatible',
-          model: 'test-model',
-          baseUrl: provider.baseUrl,
-          maxSteps: 1,
-          maxRetries: 0,
-        },
+        }),
+        provider.agent({ id: 'llm-one-step', maxSteps: 1 }),
       ],
     });
   });

@@ -84,16 +84,7 @@ describe('tools from MCP servers', () => {
         local: { command: process.execPath, args: [STDIO_SERVER] },
         remote: { url: httpServer.url, headers: { 'x-test-key': 'sesame' } },
       },
-      agents: [
-        {
-          id: 'mcp-agent',
-          provider: 'openai-compatible',
-          model: 'test-model',
-          baseUrl: provider.baseUrl,
-          tools: ['local.shout', 'remote.add'],
-          maxRetries: 0,
-        },
-      ],
+      agents: [provider.agent({ id: 'mcp-agent', tools: ['local.shout', 'remote.add'] })],
     });
   });
 

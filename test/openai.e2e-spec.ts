@@ -75,17 +75,7 @@ describe('the OpenAI-compatible front', () => {
     provider = await FakeOpenAiServer.start();
     gateway = await startGateway({
       gateway: { bodyLimit: 64 * 1024 },
-      agents: [
-        {
-          id: 'llm',
-          name: 'Test LLM',
-          provider: 'openai-compatible',
-          model: 'test-model',
-          baseUrl: provider.baseUrl,
-          system: 'You are a test.',
-          maxRetries: 0,
-        },
-      ],
+      agents: [provider.agent({ name: 'Test LLM', system: 'You are a test.' })],
     });
     alice = await signToken({ sub: 'alice', scope: USER_SCOPES });
     bob = await signToken({ sub: 'bob', scope: USER_SCOPES });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LiveSeriesPoints } from '../src/core/live-series/live-series.js';
 import { signToken } from './support/auth-tokens.js';
 import { CalculatorModule } from './support/calculator.rpc.js';
-import { postgresUrl, reportMissingPostgres, sqliteUrl } from './support/databases.js';
+import { storageEngines } from './support/databases.js';
 import {
   postRpc,
   rpcOver,
@@ -11,29 +12,10 @@ import {
 } from './support/gateway.js';
 import { FakeOpenAiServer, streamChunks, textChunks } from './support/openai-compatible-server.js';
 
-const postgresAvailable = (await postgresUrl()) !== undefined;
-if (!postgresAvailable) reportMissingPostgres('status series e2e');
+const engines = await storageEngines('status series e2e');
 
-const engines = [
-  { name: 'SQLite', url: () => Promise.resolve(sqliteUrl()), skip: false },
-  { name: 'PostgreSQL', url: async () => (await postgresUrl())!, skip: !postgresAvailable },
-];
-
-interface Series {
-  instanceId: string;
-  resolutionSeconds: number;
-  windowSeconds: number;
-  until: number;
-  t: number[];
-  calls: number[];
-  errors: number[];
-  rejections: number[];
-  p50: (number | null)[];
-  p99: (number | null)[];
-  websockets: number[];
-  tokens: number[];
-  tokensPerMinute: number[];
-}
+/** What GET /status/series answers. */
+type Series = LiveSeriesPoints & { instanceId: string };
 
 async function getSeries(gateway: TestGateway, since?: number): Promise<Series> {
   const query = since === undefined ? '' : `?since=${since}`;
@@ -109,15 +91,7 @@ describe.each(engines)('/status/series on $name', ({ url, skip }) => {
       gateway = await startGateway(
         {
           database: { url: await url() },
-          agents: [
-            {
-              id: 'llm',
-              provider: 'openai-compatible',
-              model: 'test-model',
-              baseUrl: provider.baseUrl,
-              maxRetries: 0,
-            },
-          ],
+          agents: [provider.agent()],
         },
         { imports: [CalculatorModule] },
       );

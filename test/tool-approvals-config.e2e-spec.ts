@@ -23,16 +23,7 @@ describe('tool approvals that time out', () => {
     gateway = await startGateway(
       {
         approvals: { timeout: '300ms' },
-        agents: [
-          {
-            id: 'guarded',
-            provider: 'openai-compatible',
-            model: 'test-model',
-            baseUrl: provider.baseUrl,
-            maxRetries: 0,
-            approval: ['files.wipe'],
-          },
-        ],
+        agents: [provider.agent({ id: 'guarded', approval: ['files.wipe'] })],
       },
       { imports: [WipeToolModule] },
     );
@@ -166,16 +157,7 @@ describe('tool approvals with approvals.ownerMayApprove', () => {
     gateway = await startGateway(
       {
         approvals: { ownerMayApprove: true },
-        agents: [
-          {
-            id: 'guarded',
-            provider: 'openai-compatible',
-            model: 'test-model',
-            baseUrl: provider.baseUrl,
-            maxRetries: 0,
-            approval: 'all',
-          },
-        ],
+        agents: [provider.agent({ id: 'guarded', approval: 'all' })],
       },
       { imports: [WipeToolModule] },
     );

@@ -23,14 +23,8 @@ describe('approval selected by MCP annotations ("destructive" on an MCP server)'
     existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').length - 1 : 0;
   const { ok } = rpcOver(() => gateway);
 
-  const agent = (id: string, extra: Record<string, unknown> = {}) => ({
-    id,
-    provider: 'openai-compatible',
-    model: 'test-model',
-    baseUrl: provider.baseUrl,
-    maxRetries: 0,
-    ...extra,
-  });
+  const agent = (id: string, extra: Record<string, unknown> = {}) =>
+    provider.agent({ id, ...extra });
 
   /** Runs one turn whose model calls `tool`, then answers with what the tool said. */
   const turn = (agentId: string, tool: string, id: string) => {

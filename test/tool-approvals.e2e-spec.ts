@@ -3,7 +3,7 @@ import { createClient, RpcError, type ApprovalNotification } from '../src/client
 import { SecurityAuditLog } from '../src/core/audit/security-audit.log.js';
 import { caller, OWNER, WipeTool, WipeToolModule } from './support/approval-fixtures.js';
 import { signToken } from './support/auth-tokens.js';
-import { postgresUrl, reportMissingPostgres, sqliteUrl } from './support/databases.js';
+import { storageEngines } from './support/databases.js';
 import { startGateway, WsTestClient, type TestGateway } from './support/gateway.js';
 import {
   FakeOpenAiServer,
@@ -12,13 +12,7 @@ import {
   toolCallChunks,
 } from './support/openai-compatible-server.js';
 
-const postgresAvailable = (await postgresUrl()) !== undefined;
-if (!postgresAvailable) reportMissingPostgres('tool approvals e2e');
-
-const engines = [
-  { name: 'SQLite', url: () => Promise.resolve(sqliteUrl()), skip: false },
-  { name: 'PostgreSQL', url: async () => (await postgresUrl())!, skip: !postgresAvailable },
-];
+const engines = await storageEngines('tool approvals e2e');
 
 describe.each(engines)('tool approvals on $name', ({ url, skip }) => {
   describe.skipIf(skip)('', () => {
@@ -79,16 +73,7 @@ describe.each(engines)('tool approvals on $name', ({ url, skip }) => {
       gateway = await startGateway(
         {
           database: { url: await url() },
-          agents: [
-            {
-              id: 'guarded',
-              provider: 'openai-compatible',
-              model: 'test-model',
-              baseUrl: provider.baseUrl,
-              maxRetries: 0,
-              approval: 'destructive',
-            },
-          ],
+          agents: [provider.agent({ id: 'guarded', approval: 'destructive' })],
         },
         { imports: [WipeToolModule] },
       );

@@ -6,7 +6,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { TracingService } from '../src/core/tracing/tracing.service.js';
 import { signToken } from './support/auth-tokens.js';
 import { MCP_SCOPES } from './support/mcp-client.js';
-import { postgresUrl, reportMissingPostgres, sqliteUrl } from './support/databases.js';
+import { storageEngines } from './support/databases.js';
 import {
   postRpc,
   rpcOver,
@@ -27,13 +27,7 @@ const SERVER_KIND = 2;
 const CLIENT_KIND = 3;
 const ERROR_STATUS = 2;
 
-const postgresAvailable = (await postgresUrl()) !== undefined;
-if (!postgresAvailable) reportMissingPostgres('tracing e2e');
-
-const engines = [
-  { name: 'SQLite', url: () => Promise.resolve(sqliteUrl()), skip: false },
-  { name: 'PostgreSQL', url: async () => (await postgresUrl())!, skip: !postgresAvailable },
-];
+const engines = await storageEngines('tracing e2e');
 
 /** A caller's trace: ids made here, so the spans that join it are found by its trace id. */
 function incomingTrace(): { traceId: string; spanId: string; traceparent: string } {
@@ -66,17 +60,7 @@ describe.each(engines)('OpenTelemetry traces on $name', ({ url, skip }) => {
       gateway = await startGateway(
         {
           database: { url: await url() },
-          agents: [
-            {
-              id: 'llm',
-              provider: 'openai-compatible',
-              model: 'test-model',
-              baseUrl: provider.baseUrl,
-              tools: ['echo'],
-              maxRetries: 0,
-              temperature: 0.5,
-            },
-          ],
+          agents: [provider.agent({ tools: ['echo'], temperature: 0.5 })],
           mcpServers: { tracer: { command: process.execPath, args: [TRACE_SERVER] } },
         },
         {

@@ -1,15 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresUrl, reportMissingPostgres, sqliteUrl } from './support/databases.js';
+import { storageEngines } from './support/databases.js';
 import { FakeOpenAiServer, streamChunks, textChunks } from './support/openai-compatible-server.js';
 import { rpcOver, startGateway, type TestGateway } from './support/gateway.js';
 
-const postgresAvailable = (await postgresUrl()) !== undefined;
-if (!postgresAvailable) reportMissingPostgres('token usage across a restart');
-
-const engines = [
-  { name: 'a SQLite file', url: () => Promise.resolve(sqliteUrl()), skip: false },
-  { name: 'PostgreSQL', url: async () => (await postgresUrl())!, skip: !postgresAvailable },
-];
+const engines = await storageEngines('token usage across a restart', 'a SQLite file');
 
 describe.each(engines)('token usage across a restart on $name', ({ url, skip }) => {
   describe.skipIf(skip)('', () => {
@@ -21,15 +15,7 @@ describe.each(engines)('token usage across a restart on $name', ({ url, skip }) 
       gateway = await startGateway({
         database: { url: databaseUrl },
         budgets: { subject: { tokens: 40 } },
-        agents: [
-          {
-            id: 'llm',
-            provider: 'openai-compatible',
-            model: 'test-model',
-            baseUrl: provider.baseUrl,
-            maxRetries: 0,
-          },
-        ],
+        agents: [provider.agent()],
       });
     };
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
 import { RpcMethod } from '../core/rpc/rpc-method.decorator.js';
+import { TOKEN_TOTALS_SCHEMA } from '../usage/token-totals.schema.js';
 import { TokenUsageStore } from '../usage/token-usage.store.js';
 import { AgentStatusParams } from './agent-status.params.js';
 import { AgentRegistry } from './agent.registry.js';
@@ -28,15 +29,7 @@ const AGENT_STATUS_SCHEMA = {
     totalRuns: { type: 'integer' },
     lastError: { type: 'string' },
     lastRunAt: { type: 'string', format: 'date-time' },
-    usage: {
-      type: 'object',
-      required: ['inputTokens', 'outputTokens', 'totalTokens'],
-      properties: {
-        inputTokens: { type: 'integer' },
-        outputTokens: { type: 'integer' },
-        totalTokens: { type: 'integer' },
-      },
-    },
+    usage: TOKEN_TOTALS_SCHEMA,
   },
 };
 

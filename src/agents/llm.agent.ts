@@ -4,24 +4,23 @@ import {
   stepCountIs,
   streamText,
   type FinishReason as ModelFinishReason,
-  type JSONValue,
   type LanguageModel,
-  type ToolResultPart,
   type ToolSet,
 } from 'ai';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import type { GatewayTracer } from '../core/tracing/gateway-tracer.js';
 import type { ToolResult } from '../tools/tool.types.js';
 import type { AgentConfig } from './agent-config.js';
-import type {
-  Agent,
-  AgentBudgets,
-  AgentEvent,
-  AgentRunInput,
-  AgentUsage,
-  FinishReason,
-} from './agent.types.js';
+import type { Agent, AgentBudgets, AgentEvent, AgentRunInput, AgentUsage } from './agent.types.js';
 import { createLanguageModel } from './language-model.factory.js';
+import {
+  asRecord,
+  errorResult,
+  toFinishReason,
+  toModelOutput,
+  toUsage,
+  withUsage,
+} from './model-result.mapping.js';
 import { toModelMessages, trimToBudget } from './model-messages.js';
 import { ModelToolNames } from './model-tool-names.js';
 import { toErrorEvent } from './provider-error.classifier.js';
@@ -251,57 +250,4 @@ async function runTool(
     if (error instanceof GatewayException) return errorResult(error.message);
     throw error;
   }
-}
-
-function errorResult(message: string): ToolResult {
-  return { content: [{ type: 'text', text: message }], isError: true, durationMs: 0 };
-}
-
-function toModelOutput(result: ToolResult): ToolResultPart['output'] {
-  const text = result.content
-    .flatMap((block) => (block.type === 'text' ? [block.text] : []))
-    .join('\n');
-  if (result.isError) return { type: 'error-text', value: text || 'The tool failed' };
-  if (text.length > 0) return { type: 'text', value: text };
-  return { type: 'json', value: toJsonValue(result.structuredContent ?? {}) };
-}
-
-function toFinishReason(reason: ModelFinishReason): FinishReason {
-  switch (reason) {
-    case 'length':
-      return 'length';
-    case 'tool-calls':
-      return 'tool_calls';
-    case 'error':
-      return 'error';
-    default:
-      return 'stop';
-  }
-}
-
-function toUsage(usage: {
-  inputTokens?: number;
-  outputTokens?: number;
-  totalTokens?: number;
-}): AgentUsage {
-  const result: AgentUsage = {};
-  if (usage.inputTokens !== undefined) result.inputTokens = usage.inputTokens;
-  if (usage.outputTokens !== undefined) result.outputTokens = usage.outputTokens;
-  if (usage.totalTokens !== undefined) result.totalTokens = usage.totalTokens;
-  return result;
-}
-
-function withUsage(usage: AgentUsage | undefined): { usage?: AgentUsage } {
-  return usage === undefined ? {} : { usage };
-}
-
-/** Tool output is JSON already (it came over JSON-RPC or from a tool's plain object). */
-function toJsonValue(value: Record<string, unknown>): JSONValue {
-  return JSON.parse(JSON.stringify(value)) as JSONValue;
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
 }

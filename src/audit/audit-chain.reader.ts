@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { AuditRecordFields } from '../core/audit/chain-hash.js';
 
 const PAGE = 500;
 
@@ -13,18 +14,19 @@ export interface ChainedSessionEvent {
   hash: string | null;
 }
 
-/** A stored security audit record. */
-export interface ChainedAuditRecord {
-  seq: number;
-  at: string;
-  action: string;
-  outcome: string;
-  subject: string | null;
-  target: string | null;
-  ip: string | null;
-  count: number;
+/** A stored security audit record: its hashed fields, `detail` as stored (JSON text). */
+export interface ChainedAuditRecord extends Omit<AuditRecordFields, 'detail'> {
   detail: string | null;
   hash: string;
+}
+
+/** The columns of a security audit record, in the order every read selects them. */
+export const AUDIT_RECORD_COLUMNS =
+  '"seq", "at", "action", "outcome", "subject", "target", "ip", "count", "detail", "hash"';
+
+/** A row as the driver returns it (PostgreSQL's bigints as strings) with its numbers as numbers. */
+export function toChainedAuditRecord(row: ChainedAuditRecord): ChainedAuditRecord {
+  return { ...row, seq: Number(row.seq), count: Number(row.count) };
 }
 
 /**
@@ -125,11 +127,11 @@ export class AuditChainReader {
     let after = afterSeq;
     for (;;) {
       const rows: ChainedAuditRecord[] = await this.dataSource.query(
-        `SELECT "seq", "at", "action", "outcome", "subject", "target", "ip", "count", "detail", "hash"
+        `SELECT ${AUDIT_RECORD_COLUMNS}
          FROM "audit_events" WHERE "seq" > ${this.p(1)} ORDER BY "seq" LIMIT ${PAGE}`,
         [after],
       );
-      for (const row of rows) yield { ...row, seq: Number(row.seq), count: Number(row.count) };
+      for (const row of rows) yield toChainedAuditRecord(row);
       if (rows.length < PAGE) return;
       after = Number(rows[rows.length - 1].seq);
     }

@@ -2,30 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
+import type { AuditRecordFields } from '../core/audit/chain-hash.js';
 import { GatewayErrorCode } from '../core/errors/gateway-error-code.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import { ADMIN_SCOPE, type Caller } from '../core/identity/caller.js';
 import { AuditSessionNotFoundException, AuditTimeInvalidException } from './audit.exception.js';
-import { AuditChainReader } from './audit-chain.reader.js';
+import {
+  AUDIT_RECORD_COLUMNS,
+  AuditChainReader,
+  toChainedAuditRecord,
+  type ChainedAuditRecord,
+} from './audit-chain.reader.js';
 import { AuditChainVerifier, type ChainReport } from './audit-chain.verifier.js';
 import type { AuditSearchParams } from './audit-search.params.js';
 
-/** A security record as `audit.search` returns it. */
-export interface AuditRecordView {
-  seq: number;
-  at: string;
-  action: string;
-  outcome: string;
-  subject: string | null;
-  target: string | null;
-  ip: string | null;
-  count: number;
-  detail: Record<string, unknown> | null;
+/** A security record as `audit.search` returns it: its hashed fields and its hash. */
+export interface AuditRecordView extends AuditRecordFields {
   hash: string;
-}
-
-interface AuditRow extends Omit<AuditRecordView, 'detail'> {
-  detail: string | null;
 }
 
 /**
@@ -59,16 +52,14 @@ export class AuditTrailService {
     if (params.since !== undefined) where.push(`"at" >= ${p(isoTime(params.since, 'since'))}`);
     if (params.until !== undefined) where.push(`"at" < ${p(isoTime(params.until, 'until'))}`);
     if (params.before !== undefined) where.push(`"seq" < ${p(params.before)}`);
-    const rows = await this.dataSource.query<AuditRow[]>(
-      `SELECT "seq", "at", "action", "outcome", "subject", "target", "ip", "count", "detail", "hash"
+    const rows = await this.dataSource.query<ChainedAuditRecord[]>(
+      `SELECT ${AUDIT_RECORD_COLUMNS}
        FROM "audit_events" ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY "seq" DESC LIMIT ${p(params.limit ?? 50)}`,
       values,
     );
-    return rows.map((row) => ({
+    return rows.map(toChainedAuditRecord).map((row) => ({
       ...row,
-      seq: Number(row.seq),
-      count: Number(row.count),
       detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>),
     }));
   }

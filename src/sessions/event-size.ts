@@ -1,7 +1,6 @@
-/** Bytes of a value as JSON text, UTF-8: what it costs in the log, in a page and on the wire. */
-export function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
-}
+import { jsonBytes } from '../core/validation/json-bytes.js';
+
+export { jsonBytes };
 
 /** Bytes a string adds inside JSON (escapes counted, quotes not): additive over concatenation. */
 export function jsonStringBytes(text: string): number {

@@ -8,7 +8,7 @@ import { toAgentResponse } from './session-event.mapping.js';
 import type { KnownSession } from './session.directory.js';
 import { SessionTurnLeases } from './session-turn.leases.js';
 import { SessionTurnQueue } from './session-turn.queue.js';
-import { SessionTurnRunner } from './session-turn.runner.js';
+import { SessionTurnRecovery } from './session-turn.recovery.js';
 import { IdempotencyConflictException } from './session.exception.js';
 import type { StoredEvent } from './session.types.js';
 
@@ -38,7 +38,7 @@ export class SessionReplay {
     private readonly pages: EventPageReader,
     private readonly queue: SessionTurnQueue,
     private readonly leases: SessionTurnLeases,
-    private readonly runner: SessionTurnRunner,
+    private readonly recovery: SessionTurnRecovery,
     private readonly config: GatewayConfig,
   ) {}
 
@@ -100,7 +100,7 @@ export class SessionReplay {
     await this.queue.run(sessionKey, this.config.sessions.queueSize, async () => {
       const lease = await this.leases.hold(sessionKey);
       try {
-        await this.runner.recoverInterrupted(sessionKey, lease);
+        await this.recovery.recoverInterrupted(sessionKey, lease);
       } finally {
         await lease.release();
       }

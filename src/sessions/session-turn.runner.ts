@@ -8,12 +8,10 @@ import { GatewayConfig } from '../core/config/gateway-config.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import { ToolRegistry } from '../tools/tool.registry.js';
 import { UsageRecorder } from '../usage/usage.recorder.js';
-import type { ToolResult } from '../tools/tool.types.js';
 import { AgentOutputCap } from './agent-output.cap.js';
 import { IdempotencyKeyConflictError, LeaseLostError } from './event-store.errors.js';
 import { jsonBytes } from './event-size.js';
 import type { AgentResponse } from './session-api.types.js';
-import type { NewEvent } from './session.types.js';
 import { SessionConversations, type TurnConversation } from './session-conversations.js';
 import type { KnownSession } from './session.directory.js';
 import { SessionEventWriter } from './session-event.writer.js';
@@ -31,10 +29,10 @@ import { LinkedAbortController } from '../core/abort/linked-abort.controller.js'
 import { LiveSeries } from '../core/live-series/live-series.js';
 import { TracingService } from '../core/tracing/tracing.service.js';
 import { ToolApprovalGate } from './tool-approval.gate.js';
+import { cancelledResult, tooLargeResult } from './session-turn.results.js';
+import { INTERRUPTED_MESSAGE, SessionTurnRecovery } from './session-turn.recovery.js';
 
-/** What an interrupted turn's `agent.error` says: the client may send the message again. */
-export const INTERRUPTED_MESSAGE =
-  'The turn of this message was interrupted (the gateway instance running it stopped); send it again with a new idempotency key';
+export { INTERRUPTED_MESSAGE } from './session-turn.recovery.js';
 
 /**
  * Runs one turn of a session under its lease: records the user's message, runs the agent with
@@ -57,6 +55,7 @@ export class SessionTurnRunner {
     private readonly approvals: ToolApprovalGate,
     private readonly budget: SessionTurnBudget,
     private readonly usage: UsageRecorder,
+    private readonly recovery: SessionTurnRecovery,
     @Optional() private readonly tracing?: TracingService,
   ) {}
 
@@ -95,7 +94,7 @@ export class SessionTurnRunner {
     const conversation = await this.conversations.read(sessionKey, lease.lastSeq);
     let linked: LinkedAbortController | undefined;
     try {
-      await this.closeInterrupted(sessionKey, conversation, lease);
+      await this.recovery.closeInterrupted(sessionKey, conversation, lease);
       const messageId = `msg_${randomUUID()}`;
       let stored;
       try {
@@ -138,37 +137,11 @@ export class SessionTurnRunner {
   }
 
   /**
-   * Records the session's unanswered turn, if any, as interrupted: called under the lease, so no
-   * instance is running it any more. Used before a turn, by session.end and by idempotent retries.
+   * Records the session's unanswered turn, if any, as interrupted (SessionTurnRecovery's job):
+   * called under the lease, so no instance is running it any more.
    */
-  async recoverInterrupted(sessionKey: string, lease: HeldTurnLease): Promise<void> {
-    const conversation = await this.conversations.read(sessionKey);
-    try {
-      await this.closeInterrupted(sessionKey, conversation, lease);
-    } finally {
-      this.conversations.keep(sessionKey, conversation);
-    }
-  }
-
-  private async closeInterrupted(
-    sessionKey: string,
-    conversation: TurnConversation,
-    lease: HeldTurnLease,
-  ): Promise<void> {
-    const messageId = conversation.openMessageId;
-    if (messageId === undefined) return;
-    this.logger.warn({ sessionKey, messageId }, 'recording an interrupted turn');
-    const stored = await this.writer.append(
-      sessionKey,
-      [
-        {
-          type: 'agent.error',
-          data: { messageId, message: INTERRUPTED_MESSAGE, retryable: true, reason: 'interrupted' },
-        },
-      ],
-      { expectActive: true, fence: lease.fence },
-    );
-    await this.conversations.advance(sessionKey, conversation, stored);
+  recoverInterrupted(sessionKey: string, lease: HeldTurnLease): Promise<void> {
+    return this.recovery.recoverInterrupted(sessionKey, lease);
   }
 
   private async runAgent(
@@ -329,20 +302,4 @@ export class SessionTurnRunner {
       capped.dispose();
     }
   }
-}
-
-/** The `tool.result` of a call the turn's cancellation stopped before it answered. */
-function cancelledResult(messageId: string, call: ToolCall): NewEvent {
-  const text = `Tool "${call.name}" was cancelled`;
-  const result: ToolResult = { content: [{ type: 'text', text }], isError: true, durationMs: 0 };
-  return {
-    type: 'tool.result',
-    data: { messageId, toolCallId: call.toolCallId, name: call.name, result },
-  };
-}
-
-/** What is stored instead of a result too large for the log: a failure that says why. */
-function tooLargeResult(name: string, size: number, maxBytes: number): ToolResult {
-  const text = `Tool "${name}" result too large (${size} bytes > ${maxBytes})`;
-  return { content: [{ type: 'text', text }], isError: true, durationMs: 0 };
 }

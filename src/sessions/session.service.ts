@@ -6,7 +6,6 @@ import { GatewayConfig } from '../core/config/gateway-config.js';
 import type { RecordedToolCall, RecordedToolResult } from '../tools/tool-run-recorder.js';
 import { EventPageReader } from './event-page.reader.js';
 import { EventStore } from './event-store.js';
-import { SessionEndedError } from './event-store.errors.js';
 import type {
   AgentResponse,
   SessionCallHooks,
@@ -14,12 +13,12 @@ import type {
   SessionKeyResult,
   SessionSummary,
 } from './session-api.types.js';
-import { SessionCancellation } from './session-cancellation.js';
 import type { SessionCancelParams } from './session-cancel.params.js';
 import { SessionTurnCanceller } from './session-turn.canceller.js';
 import type { SessionCreateParams } from './session-create.params.js';
 import { SessionDirectory, type KnownSession } from './session.directory.js';
 import type { SessionEndParams } from './session-end.params.js';
+import { SessionEndService } from './session-end.service.js';
 import { toSessionEvent } from './session-event.mapping.js';
 import { SessionEventWriter } from './session-event.writer.js';
 import { SessionEventsPublisher } from './session-events.publisher.js';
@@ -32,12 +31,6 @@ import { SessionTurnRunner } from './session-turn.runner.js';
 import { SessionWorkTracker, type SessionWork } from './session-work.tracker.js';
 import { ContentTooLongException, SessionEndedException } from './session.exception.js';
 import type { SessionsListParams } from './sessions-list.params.js';
-
-/**
- * How long session.end waits for the running turn to record its cancelled outcome. Agents stop
- * promptly when aborted; one that does not gets its late events refused instead.
- */
-const END_GRACE_MS = 5_000;
 
 /** A `session.history` page, and whether the log goes on after it (count or byte cap). */
 export interface HistoryPage {
@@ -54,8 +47,6 @@ export interface HistoryPage {
 export class SessionService implements OnModuleDestroy {
   /** Client tool calls between their `tool.call` and `tool.result`, by session and call id. */
   private readonly toolRuns = new Map<string, SessionWork>();
-  /** Sessions whose session.end is stopping their work: no new work may start. */
-  private readonly ending = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: EventStore,
@@ -68,7 +59,7 @@ export class SessionService implements OnModuleDestroy {
     private readonly runner: SessionTurnRunner,
     private readonly replays: SessionReplay,
     private readonly work: SessionWorkTracker,
-    private readonly cancellation: SessionCancellation,
+    private readonly ender: SessionEndService,
     private readonly canceller: SessionTurnCanceller,
     private readonly agents: AgentRegistry,
     private readonly config: GatewayConfig,
@@ -148,29 +139,10 @@ export class SessionService implements OnModuleDestroy {
     return { events: page.events.map(toSessionEvent), more: page.more };
   }
 
-  /**
-   * Ends the session (ending twice is harmless). Its running turn and tool calls are cancelled,
-   * on whichever instance runs them, and their outcome stored first, so that `session.ended` is
-   * the log's last event.
-   */
+  /** Ends the session (ending twice is harmless), wherever its work runs: see SessionEndService. */
   async end(caller: Caller, params: SessionEndParams): Promise<{ ok: true }> {
     const session = await this.directory.owned(caller, params.sessionKey);
-    const { sessionKey } = params;
-    const ending = this.ending.get(sessionKey);
-    if (ending) {
-      await ending;
-    } else if (session.status === 'active') {
-      const done = this.stopAndEnd(session, params.reason);
-      this.ending.set(sessionKey, done);
-      try {
-        await done;
-      } finally {
-        this.ending.delete(sessionKey);
-      }
-    } else {
-      // Ended elsewhere: work still running anywhere can only have its late events refused.
-      this.cancellation.cancelEverywhere(sessionKey, 'session ended');
-    }
+    await this.ender.end(session, params.reason);
     return { ok: true };
   }
 
@@ -215,7 +187,7 @@ export class SessionService implements OnModuleDestroy {
     call: RecordedToolCall,
   ): Promise<AbortSignal> {
     const session = await this.directory.owned(caller, sessionKey);
-    if (session.status === 'ended' || this.ending.has(sessionKey)) {
+    if (session.status === 'ended' || this.ender.isEnding(sessionKey)) {
       throw new SessionEndedException(sessionKey);
     }
     const work = this.work.start(sessionKey);
@@ -250,40 +222,6 @@ export class SessionService implements OnModuleDestroy {
     }
   }
 
-  // ---------------------------------------------------------------------------------------
-
-  /**
-   * Cancels the session's work everywhere, waits for its outcome to be stored (the lease comes
-   * free once every turn has stored it), then stores the end under the lease.
-   */
-  private async stopAndEnd(session: KnownSession, reason: string | undefined): Promise<void> {
-    const { sessionKey } = session;
-    this.cancellation.cancelEverywhere(sessionKey, 'session ended');
-    await this.work.stop(sessionKey, new Error('session ended'), END_GRACE_MS);
-    let lease: HeldTurnLease | undefined;
-    try {
-      lease = await this.leases.hold(sessionKey, AbortSignal.timeout(END_GRACE_MS));
-    } catch {
-      // A turn elsewhere that does not stop in time: its late events are refused instead.
-    }
-    const data = reason === undefined ? {} : { reason };
-    try {
-      if (lease) await this.runner.recoverInterrupted(sessionKey, lease);
-      await this.writer.append(sessionKey, [{ type: 'session.ended', data }], {
-        expectActive: true,
-        fence: lease?.fence,
-      });
-    } catch (error) {
-      // Someone else ended it first: the outcome is the same.
-      if (!(error instanceof SessionEndedException || error instanceof SessionEndedError)) {
-        throw error;
-      }
-    } finally {
-      await lease?.release();
-    }
-    session.status = 'ended';
-  }
-
   /** One turn: tracked (session.end waits for it), under the session's lease. */
   private async turn(
     caller: Caller,
@@ -293,7 +231,7 @@ export class SessionService implements OnModuleDestroy {
     control: TurnControl,
   ): Promise<AgentResponse> {
     const { sessionKey } = session;
-    if (session.status === 'ended' || this.ending.has(sessionKey)) {
+    if (session.status === 'ended' || this.ender.isEnding(sessionKey)) {
       throw new SessionEndedException(sessionKey);
     }
     // Tracked from before its first event: a session.end from now on waits for this turn.
@@ -313,7 +251,7 @@ export class SessionService implements OnModuleDestroy {
         // Stopped while another instance's turn ran (the session ended, the caller went away,
         // shutdown): nothing was stored, nothing ran.
         if (!signal.aborted) throw error;
-        if (session.status !== 'active' || this.ending.has(sessionKey)) {
+        if (session.status !== 'active' || this.ender.isEnding(sessionKey)) {
           throw new SessionEndedException(sessionKey);
         }
         throw new AgentFailedException(

@@ -21,6 +21,8 @@ import { SessionReplay } from './session-replay.js';
 import { SessionTurnLeases } from './session-turn.leases.js';
 import { SessionTurnQueue } from './session-turn.queue.js';
 import { SessionTurnRunner } from './session-turn.runner.js';
+import { SessionTurnRecovery } from './session-turn.recovery.js';
+import { SessionEndService } from './session-end.service.js';
 import { SessionTurnCanceller } from './session-turn.canceller.js';
 import { SessionTurnBudget } from './session-turn.budget.js';
 import { SessionUsageHealer } from './session-usage.healer.js';
@@ -65,6 +67,7 @@ import { ToolApprovalStore } from './tool-approval.store.js';
     SessionTurnLeases,
     SessionTurnQueue,
     SessionTurnRunner,
+    SessionTurnRecovery,
     SessionUsageHealer,
     SessionTurnBudget,
     SessionReplay,
@@ -72,6 +75,7 @@ import { ToolApprovalStore } from './tool-approval.store.js';
     SessionCancellation,
     SessionTurnCanceller,
     SessionStreamSequencer,
+    SessionEndService,
     SessionService,
     SessionRpc,
     SessionToolRunRecorder,

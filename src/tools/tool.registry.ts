@@ -1,25 +1,18 @@
 import { Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import { performance } from 'node:perf_hooks';
 import type { Caller } from '../core/identity/caller.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
-import { violationsFromAjv } from '../core/validation/violation.js';
+import { jsonBytes } from '../core/validation/json-bytes.js';
 import { TracingService } from '../core/tracing/tracing.service.js';
 import { ClockNowTool } from './clock-now.tool.js';
 import { EchoTool } from './echo.tool.js';
 import { GatewayTool } from './tool.decorator.js';
-import {
-  ToolFailedException,
-  ToolInvalidArgumentsException,
-  ToolNotFoundException,
-} from './tool.exception.js';
-import type { JsonSchema, Tool, ToolDescriptor, ToolOutput, ToolResult } from './tool.types.js';
-
-// ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+import { ToolSchemaValidator } from './tool-schema.validator.js';
+import { ToolFailedException, ToolNotFoundException } from './tool.exception.js';
+import type { Tool, ToolDescriptor, ToolOutput, ToolResult } from './tool.types.js';
 
 export interface ToolExecuteOptions {
   caller?: Caller;
@@ -54,17 +47,7 @@ export class ToolRegistry implements OnModuleInit {
   private readonly logger = new Logger(ToolRegistry.name);
   private readonly tools = new Map<string, RegisteredTool>();
   private readonly changeListeners = new Set<() => void>();
-  // No coercion, no defaults, no removal: the tool gets exactly what the caller sent.
-  private readonly ajv = addFormats(
-    new Ajv({
-      allErrors: true,
-      coerceTypes: false,
-      useDefaults: false,
-      removeAdditional: false,
-      strict: false,
-    }),
-  );
-
+  private readonly schemas = new ToolSchemaValidator(this.logger);
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly config: GatewayConfig,
@@ -99,9 +82,9 @@ export class ToolRegistry implements OnModuleInit {
     }
     this.tools.set(tool.name, {
       tool,
-      validateInput: this.compile(tool.name, 'inputSchema', tool.inputSchema),
+      validateInput: this.schemas.compile(tool.name, 'inputSchema', tool.inputSchema),
       validateOutput: tool.outputSchema
-        ? this.compile(tool.name, 'outputSchema', tool.outputSchema)
+        ? this.schemas.compile(tool.name, 'outputSchema', tool.outputSchema)
         : undefined,
     });
     this.changed();
@@ -111,8 +94,8 @@ export class ToolRegistry implements OnModuleInit {
   unregister(name: string): boolean {
     const entry = this.tools.get(name);
     if (!entry) return false;
-    this.ajv.removeSchema(entry.validateInput.schema);
-    if (entry.validateOutput) this.ajv.removeSchema(entry.validateOutput.schema);
+    this.schemas.remove(entry.validateInput);
+    if (entry.validateOutput) this.schemas.remove(entry.validateOutput);
     this.tools.delete(name);
     this.changed();
     return true;
@@ -148,7 +131,7 @@ export class ToolRegistry implements OnModuleInit {
    * ToolInvalidArgumentsException), so that a caller can refuse bad input before recording it.
    */
   validateArguments(name: string, args: unknown, maxBytes?: number): Record<string, unknown> {
-    return this.checkArguments(this.entry(name), args, maxBytes);
+    return this.schemas.checkArguments(name, this.entry(name).validateInput, args, maxBytes);
   }
 
   /**
@@ -179,11 +162,16 @@ export class ToolRegistry implements OnModuleInit {
 
   private async run(name: string, args: unknown, options: ToolExecuteOptions): Promise<ToolResult> {
     const entry = this.entry(name);
-    const validArgs = this.checkArguments(entry, args, options.maxEventBytes);
+    const validArgs = this.schemas.checkArguments(
+      name,
+      entry.validateInput,
+      args,
+      options.maxEventBytes,
+    );
     const timeoutMs = options.timeoutMs ?? this.config.tools.timeout;
     const started = performance.now();
     const output = await this.runWithDeadline(entry.tool, validArgs, options, timeoutMs);
-    const result = this.checkOutput(entry, output);
+    const result = this.schemas.checkOutput(name, entry.validateOutput, output);
     if (options.maxEventBytes !== undefined) {
       const size = jsonBytes(result);
       if (size > options.maxEventBytes) {
@@ -211,45 +199,6 @@ export class ToolRegistry implements OnModuleInit {
     const entry = this.tools.get(name);
     if (!entry) throw new ToolNotFoundException(name);
     return entry;
-  }
-
-  private compile(name: string, which: string, schema: JsonSchema): ValidateFunction {
-    // Foreign schemas (MCP servers) name other drafts in $schema; the keywords we check are common.
-    const rest = { ...schema };
-    delete rest.$schema;
-    try {
-      return this.ajv.compile(rest);
-    } catch (error) {
-      throw new Error(`Tool "${name}": invalid ${which}: ${(error as Error).message}`);
-    }
-  }
-
-  private checkArguments(
-    entry: RegisteredTool,
-    args: unknown,
-    maxBytes?: number,
-  ): Record<string, unknown> {
-    const value = args === undefined ? {} : args;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ToolInvalidArgumentsException(entry.tool.name, [
-        { path: '', message: 'arguments must be an object' },
-      ]);
-    }
-    if (maxBytes !== undefined) {
-      const size = jsonBytes(value);
-      if (size > maxBytes) {
-        throw new ToolInvalidArgumentsException(entry.tool.name, [
-          { path: '', message: `arguments too large (${size} bytes > ${maxBytes})` },
-        ]);
-      }
-    }
-    if (!entry.validateInput(value)) {
-      throw new ToolInvalidArgumentsException(
-        entry.tool.name,
-        violationsFromAjv(entry.validateInput.errors ?? []),
-      );
-    }
-    return value as Record<string, unknown>;
   }
 
   private runWithDeadline(
@@ -309,40 +258,6 @@ export class ToolRegistry implements OnModuleInit {
       );
     });
   }
-
-  private checkOutput(entry: RegisteredTool, output: unknown): Omit<ToolResult, 'durationMs'> {
-    const name = entry.tool.name;
-    const invalid = (why: string): ToolFailedException => {
-      this.logger.warn(`Tool "${name}" returned an invalid result: ${why}`);
-      return new ToolFailedException(
-        name,
-        `Tool "${name}" returned an invalid result`,
-        'invalid-result',
-      );
-    };
-    if (typeof output !== 'object' || output === null) throw invalid('not an object');
-    const { content, structuredContent, isError } = output as Partial<ToolOutput>;
-    if (!Array.isArray(content)) throw invalid('content is not an array');
-    if (isError !== undefined && typeof isError !== 'boolean')
-      throw invalid('isError is not a boolean');
-    if (
-      structuredContent !== undefined &&
-      (typeof structuredContent !== 'object' || structuredContent === null)
-    ) {
-      throw invalid('structuredContent is not an object');
-    }
-    const failed = isError === true;
-    if (!failed && entry.validateOutput) {
-      if (structuredContent === undefined)
-        throw invalid('structuredContent missing but outputSchema declared');
-      if (!entry.validateOutput(structuredContent)) {
-        throw invalid(this.ajv.errorsText(entry.validateOutput.errors));
-      }
-    }
-    return structuredContent === undefined
-      ? { content, isError: failed }
-      : { content, structuredContent, isError: failed };
-  }
 }
 
 function describeTool(tool: Tool): ToolDescriptor {
@@ -367,11 +282,6 @@ function isTool(value: unknown): value is Tool {
     typeof tool.inputSchema === 'object' &&
     typeof tool.execute === 'function'
   );
-}
-
-/** Bytes of a value as JSON text: what it would take in a session's log. */
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
 }
 
 function describeError(error: unknown): string {

@@ -67,17 +67,7 @@ export class TokenUsageStore {
     by: 'agent' | 'subject',
     limit = 1000,
   ): Promise<Array<TokenTotals & { key: string }>> {
-    // LIMIT 0 would read as "no limit" to the query builder: none asked is none answered.
-    if (limit <= 0) return [];
-    const column = by === 'agent' ? 't.agent_id' : 't.subject';
-    const rows = await withTotals(this.lifetime())
-      .addSelect(column, 'key')
-      .groupBy(column)
-      .orderBy('total', 'DESC')
-      .addOrderBy(column, 'ASC')
-      .limit(limit)
-      .getRawMany<RawTotals & { key: string }>();
-    return rows.map((row) => ({ key: row.key, ...toTotals(row) }));
+    return topGroups(this.lifetime(), by === 'agent' ? 't.agent_id' : 't.subject', limit);
   }
 
   async totals(filter: UsageFilter = {}): Promise<TokenTotals> {
@@ -91,16 +81,7 @@ export class TokenUsageStore {
     filter: UsageFilter = {},
     limit = 1000,
   ): Promise<Array<TokenTotals & { key: string }>> {
-    if (limit <= 0) return [];
-    const column = by === 'agent' ? 'u.agent_id' : 'u.subject';
-    const rows = await withTotals(this.filtered(filter))
-      .addSelect(column, 'key')
-      .groupBy(column)
-      .orderBy('total', 'DESC')
-      .addOrderBy(column, 'ASC')
-      .limit(limit)
-      .getRawMany<RawTotals & { key: string }>();
-    return rows.map((row) => ({ key: row.key, ...toTotals(row) }));
+    return topGroups(this.filtered(filter), by === 'agent' ? 'u.agent_id' : 'u.subject', limit);
   }
 
   /**
@@ -161,6 +142,24 @@ function withTotals<T extends object>(query: SelectQueryBuilder<T>): SelectQuery
     .select(`COALESCE(SUM(${a}.input_tokens), 0)`, 'input')
     .addSelect(`COALESCE(SUM(${a}.output_tokens), 0)`, 'output')
     .addSelect(`COALESCE(SUM(${a}.total_tokens), 0)`, 'total');
+}
+
+/** A totals query grouped by `column`: largest first, at most `limit` groups. */
+async function topGroups<T extends object>(
+  query: SelectQueryBuilder<T>,
+  column: string,
+  limit: number,
+): Promise<Array<TokenTotals & { key: string }>> {
+  // LIMIT 0 would read as "no limit" to the query builder: none asked is none answered.
+  if (limit <= 0) return [];
+  const rows = await withTotals(query)
+    .addSelect(column, 'key')
+    .groupBy(column)
+    .orderBy('total', 'DESC')
+    .addOrderBy(column, 'ASC')
+    .limit(limit)
+    .getRawMany<RawTotals & { key: string }>();
+  return rows.map((row) => ({ key: row.key, ...toTotals(row) }));
 }
 
 function toTotals(raw: RawTotals | undefined): TokenTotals {

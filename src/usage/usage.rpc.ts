@@ -2,23 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { METRICS_READ_SCOPE } from '../core/identity/caller.js';
 import { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
 import { RpcMethod } from '../core/rpc/rpc-method.decorator.js';
+import { TOKEN_TOTALS_SCHEMA } from './token-totals.schema.js';
 import { UsageSummaryParams } from './usage-summary.params.js';
 import { UsageSummaryService, type UsageSummary } from './usage-summary.service.js';
-
-const TOTALS_SCHEMA = {
-  type: 'object',
-  required: ['inputTokens', 'outputTokens', 'totalTokens'],
-  properties: {
-    inputTokens: { type: 'integer' },
-    outputTokens: { type: 'integer' },
-    totalTokens: { type: 'integer' },
-  },
-};
 
 const POINT_SCHEMA = {
   type: 'object',
   required: ['at', 'inputTokens', 'outputTokens', 'totalTokens'],
-  properties: { at: { type: 'string', format: 'date-time' }, ...TOTALS_SCHEMA.properties },
+  properties: { at: { type: 'string', format: 'date-time' }, ...TOKEN_TOTALS_SCHEMA.properties },
 };
 
 const series = (key: string) => ({
@@ -26,7 +17,7 @@ const series = (key: string) => ({
   required: [key, 'totals', 'points'],
   properties: {
     [key]: { type: 'string' },
-    totals: TOTALS_SCHEMA,
+    totals: TOKEN_TOTALS_SCHEMA,
     points: { type: 'array', items: POINT_SCHEMA },
   },
 });
@@ -38,10 +29,10 @@ const USAGE_SUMMARY_SCHEMA = {
     since: { type: 'string', format: 'date-time' },
     until: { type: 'string', format: 'date-time' },
     bucket: { type: 'integer' },
-    totals: TOTALS_SCHEMA,
+    totals: TOKEN_TOTALS_SCHEMA,
     agents: { type: 'array', items: series('agentId') },
     subjects: { type: 'array', items: series('subject') },
-    otherSubjects: TOTALS_SCHEMA,
+    otherSubjects: TOKEN_TOTALS_SCHEMA,
   },
 };
 

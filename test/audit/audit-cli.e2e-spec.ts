@@ -13,19 +13,13 @@ import { SecurityAuditWriter } from '../../src/core/audit/security-audit.writer.
 import { AuditChain1795920000000 } from '../../src/core/database/migrations/1795920000000-audit-chain.js';
 import { EventStore } from '../../src/sessions/event-store.js';
 import { SESSION_ENTITIES } from '../../src/sessions/session.entities.js';
-import { postgresUrl, reportMissingPostgres, sqliteUrl } from '../support/databases.js';
+import { storageEngines } from '../support/databases.js';
 import { startNode } from '../support/process.js';
 
 // Runs the BUILT CLI (dist/main.js, `npx tsc -p tsconfig.build.json`) against databases the test
 // seeds and then tampers with directly in SQL.
 
-const postgresAvailable = (await postgresUrl()) !== undefined;
-if (!postgresAvailable) reportMissingPostgres('audit CLI');
-
-const engines = [
-  { name: 'SQLite', url: () => Promise.resolve(sqliteUrl()), skip: false },
-  { name: 'PostgreSQL', url: async () => (await postgresUrl())!, skip: !postgresAvailable },
-];
+const engines = await storageEngines('audit CLI');
 
 async function cli(
   url: string,

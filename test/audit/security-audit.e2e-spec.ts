@@ -7,16 +7,10 @@ import { RefreshTokenService } from '../../src/core/auth/refresh-token.service.j
 import { OAuthClientService } from '../../src/core/auth/oauth-client.service.js';
 import { buildDataSourceOptions } from '../../src/core/database/database-url.js';
 import { signToken } from '../support/auth-tokens.js';
-import { postgresUrl, reportMissingPostgres, sqliteUrl } from '../support/databases.js';
+import { storageEngines } from '../support/databases.js';
 import { postRpc, startGateway, type TestGateway } from '../support/gateway.js';
 
-const postgresAvailable = (await postgresUrl()) !== undefined;
-if (!postgresAvailable) reportMissingPostgres('security audit log');
-
-const engines = [
-  { name: 'SQLite', url: () => Promise.resolve(sqliteUrl()), skip: false },
-  { name: 'PostgreSQL', url: async () => (await postgresUrl())!, skip: !postgresAvailable },
-];
+const engines = await storageEngines('security audit log');
 
 const rpc = async (gateway: TestGateway, method: string, params: object, token = gateway.token) =>
   (

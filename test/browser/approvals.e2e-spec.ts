@@ -6,6 +6,7 @@ import {
   launchBrowser,
   screenshot,
   type TestBrowser,
+  signIn,
 } from '../support/browser.js';
 import { rpcOver, startGateway, type TestGateway } from '../support/gateway.js';
 import {
@@ -38,11 +39,8 @@ async function guardedTurn(toolCallId: string, text: string) {
   return { sessionKey, reply };
 }
 
-async function signedIn(token: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${gateway.baseUrl}/#token=${token}`);
-  await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
-  return page;
+function signedIn(token: string): Promise<Page> {
+  return signIn(context, `${gateway.baseUrl}/`, token);
 }
 
 describe.skipIf(!browserSuiteRuns)('the Approvals view, in a browser', () => {
@@ -51,17 +49,7 @@ describe.skipIf(!browserSuiteRuns)('the Approvals view, in a browser', () => {
     context = browser.context;
     provider = await FakeOpenAiServer.start();
     gateway = await startGateway({
-      agents: [
-        {
-          id: 'guarded',
-          provider: 'openai-compatible',
-          model: 'test-model',
-          baseUrl: provider.baseUrl,
-          tools: ['echo'],
-          approval: ['echo'],
-          maxRetries: 0,
-        },
-      ],
+      agents: [provider.agent({ id: 'guarded', tools: ['echo'], approval: ['echo'] })],
     });
     approver = await signedIn(await signToken({ sub: 'approver', scope: 'tools:approve' }));
     await approver.getByRole('link', { name: 'Approvals' }).click();

@@ -8,6 +8,7 @@ import {
   launchBrowser,
   screenshot,
   type TestBrowser,
+  signIn,
 } from '../support/browser.js';
 import { rpcOver, startGateway, type TestGateway } from '../support/gateway.js';
 
@@ -48,12 +49,7 @@ describe.skipIf(!browserSuiteRuns)('the Audit view in a browser', () => {
     const { sessionKey } = (await ok('session.create', {})) as { sessionKey: string };
     await ok('session.message', { sessionKey, content: 'hello' });
 
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    await page.goto(`${gateway.baseUrl}/#token=${gateway.token}`);
-    await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
+    page = await signIn(context, `${gateway.baseUrl}/`, gateway.token, cspViolations);
     await page.getByRole('link', { name: 'Audit' }).click();
     expect(new URL(page.url()).pathname).toBe('/audit');
 

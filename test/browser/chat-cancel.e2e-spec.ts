@@ -6,6 +6,8 @@ import {
   launchBrowser,
   screenshot,
   type TestBrowser,
+  signIn,
+  openChat,
 } from '../support/browser.js';
 import { rpcOver, startGateway, type TestGateway } from '../support/gateway.js';
 import {
@@ -29,23 +31,10 @@ describe.skipIf(!browserSuiteRuns)('stopping a turn from the dashboard chat', ()
     context = browser.context;
     provider = await FakeOpenAiServer.start();
     gateway = await startGateway({
-      agents: [
-        {
-          id: 'llm',
-          name: 'Test LLM',
-          provider: 'openai-compatible',
-          model: 'test-model',
-          baseUrl: provider.baseUrl,
-          maxRetries: 0,
-          timeout: '30s',
-        },
-      ],
+      agents: [provider.agent({ name: 'Test LLM', timeout: '30s' })],
     });
-    page = await context.newPage();
-    await page.goto(`${gateway.baseUrl}/#token=${gateway.token}`);
-    await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
-    await page.getByRole('link', { name: 'Chat' }).click();
-    await page.locator('#agent option[value=llm]').waitFor({ state: 'attached' });
+    page = await signIn(context, `${gateway.baseUrl}/`, gateway.token);
+    await openChat(page);
   }, 60_000);
 
   afterAll(async () => {

@@ -6,6 +6,8 @@ import {
   launchBrowser,
   screenshot,
   type TestBrowser,
+  signIn,
+  openChat,
 } from '../support/browser.js';
 import { rpcOver, startGateway, type TestGateway } from '../support/gateway.js';
 import {
@@ -101,26 +103,10 @@ describe.skipIf(!browserSuiteRuns)('the dashboard live, in a browser', () => {
     context = browser.context;
     provider = await FakeOpenAiServer.start();
     gateway = await startGateway({
-      agents: [
-        {
-          id: 'llm',
-          name: 'Test LLM',
-          provider: 'openai-compatible',
-          model: 'test-model',
-          baseUrl: provider.baseUrl,
-          tools: ['echo'],
-          maxRetries: 0,
-        },
-      ],
+      agents: [provider.agent({ name: 'Test LLM', tools: ['echo'] })],
     });
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    await page.goto(`${gateway.baseUrl}/#token=${gateway.token}`);
-    await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
-    await page.getByRole('link', { name: 'Chat' }).click();
-    await page.locator('#agent option[value=llm]').waitFor({ state: 'attached' });
+    page = await signIn(context, `${gateway.baseUrl}/`, gateway.token, cspViolations);
+    await openChat(page);
   }, 60_000);
 
   afterAll(async () => {

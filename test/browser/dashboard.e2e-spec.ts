@@ -6,6 +6,7 @@ import {
   launchBrowser,
   screenshot,
   type TestBrowser,
+  signIn,
 } from '../support/browser.js';
 import { ALL_SCOPES, startGateway, type TestGateway } from '../support/gateway.js';
 
@@ -49,12 +50,7 @@ describe.skipIf(!browserSuiteRuns)('the dashboard in a browser', () => {
   });
 
   it('signs in from the #token link, drops the token from the address bar and shows the overview', async () => {
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    await page.goto(`${gateway.baseUrl}/#token=${gateway.token}`);
-    await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
+    page = await signIn(context, `${gateway.baseUrl}/`, gateway.token, cspViolations);
     expect(page.url()).toBe(`${gateway.baseUrl}/`);
     expect(await page.evaluate(() => sessionStorage.getItem('openclaw.token'))).toBe(gateway.token);
     const status = page.locator('[data-test=status]');
@@ -181,9 +177,7 @@ describe.skipIf(!browserSuiteRuns)('the dashboard in a browser', () => {
       // Long enough for a slow CI machine to load the page and open the socket first.
       { exp: Math.floor(Date.now() / 1000) + 5 },
     );
-    const fresh = await context.newPage();
-    await fresh.goto(`${gateway.baseUrl}/#token=${shortLived}`);
-    await fresh.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
+    const fresh = await signIn(context, `${gateway.baseUrl}/`, shortLived);
     const notice = fresh.locator('[data-test=notice]');
     await notice.waitFor({ timeout: 10_000 });
     expect(await notice.textContent()).toMatch(/expired/i);

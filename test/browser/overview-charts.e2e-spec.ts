@@ -6,6 +6,7 @@ import {
   launchBrowser,
   screenshot,
   type TestBrowser,
+  signIn,
 } from '../support/browser.js';
 import {
   postRpc,
@@ -111,24 +112,11 @@ describe.skipIf(!browserSuiteRuns)('the Overview’s live charts, in a browser',
     context = browser.context;
     provider = await FakeOpenAiServer.start();
     gateway = await startGateway({
-      agents: [
-        {
-          id: 'llm',
-          provider: 'openai-compatible',
-          model: 'test-model',
-          baseUrl: provider.baseUrl,
-          maxRetries: 0,
-        },
-      ],
+      agents: [provider.agent()],
       // Low enough for a flood of one subject to meet; each test's traffic comes from its own.
       rateLimit: { client: { limit: 200, ttl: 60_000 } },
     });
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    await page.goto(`${gateway.baseUrl}/#token=${gateway.token}`);
-    await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
+    page = await signIn(context, `${gateway.baseUrl}/`, gateway.token, cspViolations);
     await page.locator('[data-test=live-charts]').waitFor();
   }, 60_000);
 

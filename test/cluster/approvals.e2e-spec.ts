@@ -4,8 +4,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../support/auth-tokens.js';
-import { startCluster, type ClusterInstance, type TestCluster } from '../support/cluster.js';
-import { postgresUrl, reportMissingPostgres } from '../support/databases.js';
+import {
+  clusterBackends,
+  HIGH_RATE_LIMITS,
+  startCluster,
+  type ClusterInstance,
+  type TestCluster,
+} from '../support/cluster.js';
+import { postgresUrl } from '../support/databases.js';
 import { postRpc, WsTestClient } from '../support/gateway.js';
 import {
   FakeOpenAiServer,
@@ -13,19 +19,10 @@ import {
   textChunks,
   toolCallChunks,
 } from '../support/openai-compatible-server.js';
-import { reportMissingRedis, startTestRedis } from '../support/redis.js';
 
 const SERVER = fileURLToPath(new URL('../fixtures/mcp-destructive-server.mjs', import.meta.url));
 
-const pg = await postgresUrl();
-if (!pg) reportMissingPostgres('multi-instance approvals');
-const redis = await startTestRedis();
-if (!redis) reportMissingRedis('multi-instance approvals');
-
-const modes = [
-  { name: 'PostgreSQL + Redis', skip: !pg || !redis, redisUrl: () => redis?.url },
-  { name: 'PostgreSQL alone', skip: !pg, redisUrl: () => undefined },
-];
+const { modes } = await clusterBackends('multi-instance approvals');
 
 interface Reply {
   result?: any;
@@ -90,21 +87,9 @@ describe.each(modes)(
                 approval: 'destructive',
               },
             },
-            agents: [
-              {
-                id: 'guarded',
-                provider: 'openai-compatible',
-                model: 'test-model',
-                baseUrl: provider.baseUrl,
-                maxRetries: 0,
-                tools: ['danger.wipe'],
-              },
-            ],
+            agents: [provider.agent({ id: 'guarded', tools: ['danger.wipe'] })],
             sessions: { leaseTtl: 1000 },
-            rateLimit: {
-              client: { limit: 100_000, ttl: '60s' },
-              session: { limit: 100_000, ttl: '60s' },
-            },
+            rateLimit: HIGH_RATE_LIMITS,
           },
         });
         tokens.owner = await signToken({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startCluster, type ClusterInstance, type TestCluster } from '../support/cluster.js';
+import { instanceRpc, startCluster, type TestCluster } from '../support/cluster.js';
 import { postgresUrl, reportMissingPostgres } from '../support/databases.js';
 import { ALL_SCOPES, postRpc } from '../support/gateway.js';
 import { signToken } from '../support/auth-tokens.js';
@@ -15,18 +15,7 @@ if (!pg) reportMissingPostgres('audit chains across instances');
 describe.skipIf(!pg)('hash chains across two gateway processes on PostgreSQL', () => {
   let cluster: TestCluster;
   let auth: Record<string, string>;
-  let id = 0;
-
-  const ok = async (gw: ClusterInstance, method: string, params: unknown): Promise<any> => {
-    const reply = await postRpc(
-      gw.baseUrl,
-      { jsonrpc: '2.0', id: ++id, method, params },
-      { headers: auth },
-    );
-    const body = reply.body as { result?: unknown; error?: unknown };
-    if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
-    return body.result;
-  };
+  const { ok } = instanceRpc(() => auth);
 
   beforeAll(async () => {
     const high = { limit: 1_000_000, ttl: 60_000 };

@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../support/auth-tokens.js';
-import { startCluster, type ClusterInstance, type TestCluster } from '../support/cluster.js';
-import { postgresUrl, reportMissingPostgres } from '../support/databases.js';
-import { ALL_SCOPES, postRpc, WsTestClient } from '../support/gateway.js';
+import {
+  clusterBackends,
+  HIGH_RATE_LIMITS,
+  instanceRpc,
+  startCluster,
+  type TestCluster,
+} from '../support/cluster.js';
+import { postgresUrl } from '../support/databases.js';
+import { ALL_SCOPES, WsTestClient } from '../support/gateway.js';
 import { FakeOpenAiServer, streamChunks, textChunks } from '../support/openai-compatible-server.js';
-import { reportMissingRedis, startTestRedis } from '../support/redis.js';
 
-const pg = await postgresUrl();
-if (!pg) reportMissingPostgres('multi-instance cancel');
-const redis = await startTestRedis();
-if (!redis) reportMissingRedis('multi-instance cancel');
-
-const modes = [
-  { name: 'PostgreSQL + Redis', skip: !pg || !redis, redisUrl: () => redis?.url },
-  { name: 'PostgreSQL alone', skip: !pg, redisUrl: () => undefined },
-];
+const { modes } = await clusterBackends('multi-instance cancel');
 
 /** A slow answer: a hundred words 50 ms apart, far longer than any test waits. */
 const SLOW_WORDS = Array.from({ length: 100 }, (_, i) => `w${i} `);
@@ -26,17 +23,7 @@ describe.each(modes)(
       let cluster: TestCluster;
       let provider: FakeOpenAiServer;
       let auth: Record<string, string>;
-      let id = 0;
-
-      const ok = async (gw: ClusterInstance, method: string, params: unknown): Promise<any> => {
-        const reply = await postRpc(
-          gw.baseUrl,
-          { jsonrpc: '2.0', id: ++id, method, params },
-          { headers: auth },
-        );
-        if (reply.body.error) throw new Error(`${method}: ${JSON.stringify(reply.body.error)}`);
-        return reply.body.result;
-      };
+      const { ok } = instanceRpc(() => auth);
 
       beforeAll(async () => {
         provider = await FakeOpenAiServer.start();
@@ -45,19 +32,8 @@ describe.each(modes)(
           databaseUrl: (await postgresUrl())!,
           redisUrl: redisUrl(),
           config: {
-            agents: [
-              {
-                id: 'slow',
-                provider: 'openai-compatible',
-                model: 'test-model',
-                baseUrl: provider.baseUrl,
-                maxRetries: 0,
-              },
-            ],
-            rateLimit: {
-              client: { limit: 100_000, ttl: '60s' },
-              session: { limit: 100_000, ttl: '60s' },
-            },
+            agents: [provider.agent({ id: 'slow' })],
+            rateLimit: HIGH_RATE_LIMITS,
           },
         });
         auth = { authorization: `Bearer ${await signToken({ sub: 'alice', scope: ALL_SCOPES })}` };

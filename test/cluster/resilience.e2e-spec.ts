@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../support/auth-tokens.js';
-import { startCluster, type ClusterInstance, type TestCluster } from '../support/cluster.js';
-import { postgresUrl, reportMissingPostgres } from '../support/databases.js';
+import {
+  clusterBackends,
+  startCluster,
+  type ClusterInstance,
+  type TestCluster,
+} from '../support/cluster.js';
+import { postgresUrl } from '../support/databases.js';
 import { ALL_SCOPES, postRpc, WsTestClient } from '../support/gateway.js';
 import { FakeOpenAiServer, streamChunks, textChunks } from '../support/openai-compatible-server.js';
-import { reportMissingRedis, startTestRedis, type TestRedis } from '../support/redis.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
 
-const pg = await postgresUrl();
-if (!pg) reportMissingPostgres('multi-instance resilience');
-const redis = await startTestRedis();
-if (!redis) reportMissingRedis('multi-instance resilience');
-
-const modes = [
-  { name: 'PostgreSQL + Redis', skip: !pg || !redis, redisUrl: () => redis?.url },
-  { name: 'PostgreSQL alone', skip: !pg, redisUrl: () => undefined },
-];
+const { pg, redis, modes } = await clusterBackends('multi-instance resilience');
 
 interface Reply {
   result?: any;

@@ -1,19 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../support/auth-tokens.js';
-import { startCluster, type TestCluster } from '../support/cluster.js';
-import { postgresUrl, reportMissingPostgres } from '../support/databases.js';
+import { clusterBackends, startCluster, type TestCluster } from '../support/cluster.js';
+import { postgresUrl } from '../support/databases.js';
 import { ALL_SCOPES, postRpc, WsTestClient } from '../support/gateway.js';
-import { reportMissingRedis, startTestRedis } from '../support/redis.js';
 
-const pg = await postgresUrl();
-if (!pg) reportMissingPostgres('multi-instance streaming');
-const redis = await startTestRedis();
-if (!redis) reportMissingRedis('multi-instance streaming');
-
-const modes = [
-  { name: 'PostgreSQL + Redis', skip: !pg || !redis, redisUrl: () => redis?.url },
-  { name: 'PostgreSQL alone', skip: !pg, redisUrl: () => undefined },
-];
+const { modes } = await clusterBackends('multi-instance streaming');
 
 describe.each(modes)('two gateway processes on $name', ({ skip, redisUrl }) => {
   describe.skipIf(skip)('', () => {

@@ -1,50 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../support/auth-tokens.js';
-import { startCluster, type ClusterInstance, type TestCluster } from '../support/cluster.js';
-import { postgresUrl, reportMissingPostgres } from '../support/databases.js';
-import { ALL_SCOPES, postRpc } from '../support/gateway.js';
+import {
+  clusterBackends,
+  HIGH_RATE_LIMITS,
+  instanceRpc,
+  startCluster,
+  type ClusterInstance,
+  type TestCluster,
+} from '../support/cluster.js';
+import { postgresUrl } from '../support/databases.js';
+import { ALL_SCOPES } from '../support/gateway.js';
 import { FakeOpenAiServer, streamChunks, textChunks } from '../support/openai-compatible-server.js';
-import { reportMissingRedis, startTestRedis } from '../support/redis.js';
 
-const pg = await postgresUrl();
-if (!pg) reportMissingPostgres('multi-instance turns');
-const redis = await startTestRedis();
-if (!redis) reportMissingRedis('multi-instance turns');
-
-const modes = [
-  { name: 'PostgreSQL + Redis', skip: !pg || !redis, redisUrl: () => redis?.url },
-  { name: 'PostgreSQL alone', skip: !pg, redisUrl: () => undefined },
-];
+const { modes } = await clusterBackends('multi-instance turns');
 
 /** A slow answer: twenty words, 40 ms apart, so that a turn is seen running. */
 const SLOW_WORDS = Array.from({ length: 20 }, (_, i) => `w${i} `);
 const LEASE_TTL_MS = 1000;
-
-interface Reply {
-  result?: any;
-  error?: { code: number; message: string; data?: any };
-}
 
 describe.each(modes)('turns across two gateway processes on $name', ({ skip, redisUrl }) => {
   describe.skipIf(skip)('', () => {
     let cluster: TestCluster;
     let provider: FakeOpenAiServer;
     let auth: Record<string, string>;
-    let id = 0;
-
-    const call = async (gw: ClusterInstance, method: string, params: unknown): Promise<Reply> => {
-      const reply = await postRpc(
-        gw.baseUrl,
-        { jsonrpc: '2.0', id: ++id, method, params },
-        { headers: auth },
-      );
-      return reply.body as Reply;
-    };
-    const ok = async (gw: ClusterInstance, method: string, params: unknown): Promise<any> => {
-      const reply = await call(gw, method, params);
-      if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
-      return reply.result;
-    };
+    const { call, ok } = instanceRpc(() => auth);
     const log = async (gw: ClusterInstance, sessionKey: string): Promise<any[]> => {
       const events: any[] = [];
       for (;;) {
@@ -72,19 +51,8 @@ describe.each(modes)('turns across two gateway processes on $name', ({ skip, red
         databaseUrl: (await postgresUrl())!,
         redisUrl: redisUrl(),
         config: {
-          agents: [
-            {
-              id: 'slow',
-              provider: 'openai-compatible',
-              model: 'test-model',
-              baseUrl: provider.baseUrl,
-              maxRetries: 0,
-            },
-          ],
-          rateLimit: {
-            client: { limit: 100_000, ttl: '60s' },
-            session: { limit: 100_000, ttl: '60s' },
-          },
+          agents: [provider.agent({ id: 'slow' })],
+          rateLimit: HIGH_RATE_LIMITS,
           sessions: { leaseTtl: LEASE_TTL_MS },
         },
       });

@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../support/auth-tokens.js';
-import { startCluster, type ClusterInstance, type TestCluster } from '../support/cluster.js';
+import {
+  HIGH_RATE_LIMITS,
+  instanceRpc,
+  startCluster,
+  type ClusterInstance,
+  type TestCluster,
+} from '../support/cluster.js';
 import { postgresUrl, reportMissingPostgres } from '../support/databases.js';
-import { ALL_SCOPES, postRpc } from '../support/gateway.js';
+import { ALL_SCOPES } from '../support/gateway.js';
 import { FakeOpenAiServer, streamChunks, textChunks } from '../support/openai-compatible-server.js';
 
 const pg = await postgresUrl();
 if (!pg) reportMissingPostgres('token usage across instances');
-
-interface Reply {
-  result?: any;
-  error?: { code: number; message: string; data?: any };
-}
 
 // Each answer of the fake provider costs 11 + 1 = 12 tokens.
 const TURN_TOKENS = 12;
@@ -21,16 +22,7 @@ describe.skipIf(!pg)('token usage and budgets across two gateway processes (Post
   let cluster: TestCluster;
   let provider: FakeOpenAiServer;
   let auth: Record<string, string>;
-  let id = 0;
-
-  const call = async (gw: ClusterInstance, method: string, params: unknown): Promise<Reply> =>
-    (await postRpc(gw.baseUrl, { jsonrpc: '2.0', id: ++id, method, params }, { headers: auth }))
-      .body as Reply;
-  const ok = async (gw: ClusterInstance, method: string, params: unknown): Promise<any> => {
-    const reply = await call(gw, method, params);
-    if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
-    return reply.result;
-  };
+  const { call, ok } = instanceRpc(() => auth);
   const loggedTokens = async (gw: ClusterInstance, sessionKey: string): Promise<number> => {
     const events = (await ok(gw, 'session.history', { sessionKey, limit: 1000 })) as any[];
     return events
@@ -44,20 +36,8 @@ describe.skipIf(!pg)('token usage and budgets across two gateway processes (Post
     cluster = await startCluster(2, {
       databaseUrl: pg!,
       config: {
-        agents: [
-          {
-            id: 'llm',
-            provider: 'openai-compatible',
-            model: 'test-model',
-            baseUrl: provider.baseUrl,
-            maxRetries: 0,
-            budgets: { session: { tokens: SESSION_BUDGET } },
-          },
-        ],
-        rateLimit: {
-          client: { limit: 100_000, ttl: '60s' },
-          session: { limit: 100_000, ttl: '60s' },
-        },
+        agents: [provider.agent({ budgets: { session: { tokens: SESSION_BUDGET } } })],
+        rateLimit: HIGH_RATE_LIMITS,
       },
     });
     auth = { authorization: `Bearer ${await signToken({ sub: 'alice', scope: ALL_SCOPES })}` };

@@ -52,3 +52,30 @@ export async function launchBrowser(): Promise<TestBrowser> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
+
+/**
+ * A new page signed in from the dashboard's `#token=` link (at `url`, `/` by default), once its
+ * connection is open. Content Security Policy violations the page reports go to `cspViolations`.
+ */
+export async function signIn(
+  context: BrowserContext,
+  url: string,
+  token: string,
+  cspViolations?: string[],
+): Promise<Page> {
+  const page = await context.newPage();
+  if (cspViolations) {
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+  }
+  await page.goto(`${url}#token=${token}`);
+  await page.locator('[data-test=connection]', { hasText: 'open' }).waitFor();
+  return page;
+}
+
+/** Opens the Chat view, once `agentId` can be picked there. */
+export async function openChat(page: Page, agentId = 'llm'): Promise<void> {
+  await page.getByRole('link', { name: 'Chat' }).click();
+  await page.locator(`#agent option[value=${agentId}]`).waitFor({ state: 'attached' });
+}

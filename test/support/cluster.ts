@@ -2,7 +2,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_SECRET } from './auth-tokens.js';
+import { postgresUrl, reportMissingPostgres } from './databases.js';
+import { postRpc, type RpcReply } from './gateway.js';
+import { reportMissingRedis, startTestRedis, type TestRedis } from './redis.js';
 import { freePort, startNode, type RunningProcess } from './process.js';
+
+/** Limits no test traffic meets: for suites whose subject is not rate limiting. */
+export const HIGH_RATE_LIMITS = {
+  client: { limit: 100_000, ttl: '60s' },
+  session: { limit: 100_000, ttl: '60s' },
+};
 
 /** One gateway process of a test cluster, built from `dist` and run as operators run it. */
 export interface ClusterInstance {
@@ -108,4 +117,55 @@ async function waitForHealth(instance: ClusterInstance, timeoutMs = 20_000): Pro
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** One way a multi-instance suite runs: PostgreSQL with Redis, or PostgreSQL alone. */
+export interface ClusterMode {
+  name: string;
+  /** Its server is missing here (and was reported). */
+  skip: boolean;
+  redisUrl: () => string | undefined;
+}
+
+/**
+ * The servers a multi-instance suite (`what`) needs, each missing one reported, and the modes
+ * it runs in: PostgreSQL + Redis, then PostgreSQL alone.
+ */
+export async function clusterBackends(
+  what: string,
+): Promise<{ pg?: string; redis?: TestRedis; modes: ClusterMode[] }> {
+  const pg = await postgresUrl();
+  if (!pg) reportMissingPostgres(what);
+  const redis = await startTestRedis();
+  if (!redis) reportMissingRedis(what);
+  const modes: ClusterMode[] = [
+    { name: 'PostgreSQL + Redis', skip: !pg || !redis, redisUrl: () => redis?.url },
+    { name: 'PostgreSQL alone', skip: !pg, redisUrl: () => undefined },
+  ];
+  return { pg, redis, modes };
+}
+
+/**
+ * JSON-RPC over HTTP to one instance with the headers `headers()` gives (suites sign their
+ * token in beforeAll): `call` returns the reply, `ok` its result (and throws on an error).
+ */
+export function instanceRpc(headers: () => Record<string, string>): {
+  call: (gw: ClusterInstance, method: string, params: unknown) => Promise<RpcReply>;
+  ok: (gw: ClusterInstance, method: string, params: unknown) => Promise<any>;
+} {
+  let id = 0;
+  const call = async (gw: ClusterInstance, method: string, params: unknown): Promise<RpcReply> =>
+    (
+      await postRpc(
+        gw.baseUrl,
+        { jsonrpc: '2.0', id: ++id, method, params },
+        { headers: headers() },
+      )
+    ).body as RpcReply;
+  const ok = async (gw: ClusterInstance, method: string, params: unknown): Promise<any> => {
+    const reply = await call(gw, method, params);
+    if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
+    return reply.result;
+  };
+  return { call, ok };
 }

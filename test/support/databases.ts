@@ -52,6 +52,28 @@ export function reportMissingPostgres(suite: string): void {
   console.warn(`\n⚠ ${message}.\n`);
 }
 
+/** One database a storage suite runs on, for `describe.each`. */
+export interface StorageEngine {
+  name: string;
+  /** A fresh database's URL (each PostgreSQL call gives a new one). */
+  url: () => Promise<string>;
+  /** Not available here (and reported). */
+  skip: boolean;
+}
+
+/** SQLite and PostgreSQL for a storage suite (`suite`), a missing PostgreSQL reported. */
+export async function storageEngines(
+  suite: string,
+  sqliteName = 'SQLite',
+): Promise<StorageEngine[]> {
+  const postgresAvailable = (await postgresUrl()) !== undefined;
+  if (!postgresAvailable) reportMissingPostgres(suite);
+  return [
+    { name: sqliteName, url: () => Promise.resolve(sqliteUrl()), skip: false },
+    { name: 'PostgreSQL', url: async () => (await postgresUrl())!, skip: !postgresAvailable },
+  ];
+}
+
 async function serverUrl(): Promise<string | undefined> {
   const fromEnv = process.env.OPENCLAW_TEST_POSTGRES_URL;
   if (fromEnv) return fromEnv;

@@ -29,6 +29,21 @@ export class FakeOpenAiServer extends FakeProviderServer<ChatRequest> {
   get requests(): ChatRequest[] {
     return this.received.map((request) => request.body);
   }
+
+  /**
+   * The config of an agent whose model is this server: id `llm` unless `extra` names another,
+   * no retries (a failure the test provokes is seen at once), and the test's own settings.
+   */
+  agent(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      id: 'llm',
+      provider: 'openai-compatible',
+      model: 'test-model',
+      baseUrl: this.baseUrl,
+      maxRetries: 0,
+      ...extra,
+    };
+  }
 }
 
 type Chunk = Record<string, unknown>;

@@ -1,0 +1,14 @@
+import { IsBoolean, IsString, Matches } from 'class-validator';
+import { boolean } from './config.decorators.js';
+
+export class DatabaseConfig {
+  @IsString()
+  @Matches(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, {
+    message: '$property must start with sqlite:, postgres:// or postgresql://',
+  })
+  url = 'sqlite:./data/openclaw.db';
+
+  @boolean()
+  @IsBoolean()
+  migrationsRun = true;
+}

@@ -1,0 +1,13 @@
+import { IsIn } from 'class-validator';
+
+export class LogConfig {
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
+
+  /**
+   * Access records, one line per HTTP request at info: `all`, only refused or failed requests
+   * (`errors`, status >= 400), or `off`. Health probes are never recorded.
+   */
+  @IsIn(['all', 'errors', 'off'])
+  access: 'all' | 'errors' | 'off' = 'all';
+}

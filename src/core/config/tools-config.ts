@@ -1,0 +1,9 @@
+import { IsInt, Min } from 'class-validator';
+import { duration, DURATION } from './config.decorators.js';
+
+export class ToolsConfig {
+  @duration()
+  @IsInt(DURATION)
+  @Min(1, DURATION)
+  timeout = 30_000;
+}
