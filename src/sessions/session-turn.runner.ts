@@ -136,14 +136,6 @@ export class SessionTurnRunner {
     }
   }
 
-  /**
-   * Records the session's unanswered turn, if any, as interrupted (SessionTurnRecovery's job):
-   * called under the lease, so no instance is running it any more.
-   */
-  recoverInterrupted(sessionKey: string, lease: HeldTurnLease): Promise<void> {
-    return this.recovery.recoverInterrupted(sessionKey, lease);
-  }
-
   private async runAgent(
     caller: Caller,
     session: KnownSession,
