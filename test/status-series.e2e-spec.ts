@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LiveSeriesPoints } from '../src/core/live-series/live-series.js';
+import {
+  emptySeries,
+  mergeSeries,
+  type HeldSeries,
+  type SeriesAnswer,
+} from '../dashboard/src/live-series.js';
 import { signToken } from './support/auth-tokens.js';
 import { CalculatorModule } from './support/calculator.rpc.js';
 import { storageEngines } from './support/databases.js';
@@ -15,7 +20,7 @@ import { FakeOpenAiServer, streamChunks, textChunks } from './support/openai-com
 const engines = await storageEngines('status series e2e');
 
 /** What GET /status/series answers. */
-type Series = LiveSeriesPoints & { instanceId: string };
+type Series = SeriesAnswer;
 
 async function getSeries(gateway: TestGateway, since?: number): Promise<Series> {
   const query = since === undefined ? '' : `?since=${since}`;
@@ -31,21 +36,7 @@ async function getSeries(gateway: TestGateway, since?: number): Promise<Series> 
  * them, until `done` holds for what it has (or the deadline passes).
  */
 class SeriesPoller {
-  readonly points: Series = {
-    instanceId: '',
-    resolutionSeconds: 1,
-    windowSeconds: 0,
-    until: 0,
-    t: [],
-    calls: [],
-    errors: [],
-    rejections: [],
-    p50: [],
-    p99: [],
-    websockets: [],
-    tokens: [],
-    tokensPerMinute: [],
-  };
+  points: HeldSeries = emptySeries();
 
   private constructor(private readonly gateway: TestGateway) {}
 
@@ -65,11 +56,7 @@ class SeriesPoller {
     for (;;) {
       const delta = await getSeries(this.gateway, this.points.until);
       expect(delta.t.every((t) => t > this.points.until)).toBe(true);
-      for (const key of Object.keys(delta) as (keyof Series)[]) {
-        const column = this.points[key];
-        if (Array.isArray(column)) column.push(...(delta[key] as never[]));
-      }
-      this.points.until = delta.until;
+      this.points = mergeSeries(this.points, delta);
       if (done(this)) return;
       if (Date.now() > deadline) {
         throw new Error(`series never got there: ${JSON.stringify(this.points)}`);

@@ -1,22 +1,10 @@
-/** GET /status/series: the complete seconds after `since`, as columns (see the README). */
-export interface SeriesColumns {
-  t: number[];
-  calls: number[];
-  errors: number[];
-  rejections: number[];
-  p50: (number | null)[];
-  p99: (number | null)[];
-  websockets: number[];
-  tokens: number[];
-  tokensPerMinute: number[];
-}
+import type { LiveSeriesPoints } from '../../src/core/live-series/live-series.js';
 
-export interface SeriesAnswer extends SeriesColumns {
-  instanceId: string;
-  resolutionSeconds: number;
-  windowSeconds: number;
-  until: number;
-}
+/** GET /status/series: the complete seconds after `since`, as columns (see the README). */
+export type SeriesColumns = Omit<LiveSeriesPoints, 'resolutionSeconds' | 'windowSeconds' | 'until'>;
+
+/** The server's answer: its points and the instance that measured them. */
+export type SeriesAnswer = LiveSeriesPoints & { instanceId: string };
 
 const COLUMNS: (keyof SeriesColumns)[] = [
   't',
