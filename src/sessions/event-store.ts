@@ -246,7 +246,8 @@ function toPendingEvent(event: NewEvent): PendingEvent {
   }
   const data = event.data ?? {};
   // Stored as canonical JSON: the stored text is the text the event's hash covers.
-  return { type: event.type, data, json: canonicalJson(data), idempotencyKey: key ?? null };
+  const json = event.json ?? canonicalJson(data);
+  return { type: event.type, data, json, idempotencyKey: key ?? null };
 }
 
 function toSessionRecord(row: SessionEntity): SessionRecord {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { canonicalJson } from '../core/audit/canonical-json.js';
 import { GatewayConfig } from '../core/config/gateway-config.js';
 import { EventStore, type AppendFence } from './event-store.js';
 import { SessionEndedError } from './event-store.errors.js';
-import { jsonBytes } from './event-size.js';
 import { SessionDirectory } from './session.directory.js';
 import { SessionEventsPublisher } from './session-events.publisher.js';
 import { EventTooLargeException, SessionEndedException } from './session.exception.js';
@@ -34,13 +34,17 @@ export class SessionEventWriter {
     options: WriteOptions = {},
   ): Promise<StoredEvent[]> {
     const maxBytes = this.config.sessions.maxEventBytes;
-    for (const event of events) {
-      const size = jsonBytes(event.data);
+    // Serialized once: the canonical text is both what is sized (member order does not change
+    // its length) and what the store keeps.
+    const serialized = events.map((event) => {
+      const json = canonicalJson(event.data ?? {});
+      const size = Buffer.byteLength(json, 'utf8');
       if (size > maxBytes) throw new EventTooLargeException(event.type, size, maxBytes);
-    }
+      return { ...event, json };
+    });
     let stored: StoredEvent[];
     try {
-      stored = await this.store.append(sessionKey, events, options);
+      stored = await this.store.append(sessionKey, serialized, options);
     } catch (error) {
       if (error instanceof SessionEndedError) {
         // Ended elsewhere (another instance) since we looked: remember it.

@@ -31,4 +31,6 @@ export interface NewEvent {
   type: string;
   data: Record<string, unknown>;
   idempotencyKey?: string;
+  /** `data` as canonical JSON, when the caller has serialized it already (to size it). */
+  json?: string;
 }

@@ -28,12 +28,7 @@ export class RpcStatsService {
    * A call was answered. A refusal by a rate limit (`limited`) counts as a failure of its method
    * but not as an error in the live series, where the limits' own rejections are counted.
    */
-  finished(
-    method: string | undefined,
-    failed: boolean,
-    startedAt = Number.NaN,
-    limited = false,
-  ): void {
+  finished(method: string | undefined, failed: boolean, startedAt: number, limited = false): void {
     this.inFlight--;
     const now = performance.now();
     this.live.call(now - startedAt, failed && !limited, performance.timeOrigin + now);
