@@ -37,7 +37,7 @@ export interface AgentRunInput {
   sessionKey: string;
   messages: ConversationMessage[];
   /** The tools the agent may call in this run (its allow list applied). */
-  tools: ToolDescriptor[];
+  tools: readonly ToolDescriptor[];
   /**
    * Runs a tool through the ToolRegistry (validated, timed out, recorded in the session). Throws
    * the registry's exceptions; a result with `isError` is a failure to show to the model.

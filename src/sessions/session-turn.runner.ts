@@ -171,9 +171,10 @@ export class SessionTurnRunner {
       const input: AgentRunInput = {
         sessionKey,
         messages: conversation.snapshot(),
-        tools: this.tools
-          .list()
-          .filter((tool) => allowed === undefined || allowed.includes(tool.name)),
+        tools:
+          allowed === undefined
+            ? this.tools.list()
+            : this.tools.list().filter((tool) => allowed.includes(tool.name)),
         // Runs through the registry, asking a human first where approval is configured; tool
         // calls are the turn's children, whatever context the agent runs them from.
         executeTool: (name, args, toolSignal, toolCallId) => {

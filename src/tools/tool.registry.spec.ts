@@ -105,6 +105,20 @@ describe('ToolRegistry', () => {
     expect(registry.has('mcp.ping')).toBe(true);
   });
 
+  it('lists what is registered now: the shared list is rebuilt after each change', async () => {
+    const registry = await bootRegistry();
+    const names = () => registry.list().map((t) => t.name);
+    const before = registry.list();
+    expect(registry.list()).toBe(before);
+    expect(Object.isFrozen(before)).toBe(true);
+    registry.register(tool('mcp.ping', () => Promise.resolve({ content: [] })));
+    expect(names()).toContain('mcp.ping');
+    expect(before.map((t) => t.name)).not.toContain('mcp.ping');
+    registry.unregister('mcp.ping');
+    expect(names()).not.toContain('mcp.ping');
+    expect(names()).toEqual(before.map((t) => t.name));
+  });
+
   it('refuses a tool whose schema is not an object schema or does not compile', async () => {
     const registry = await bootRegistry();
     const noop = () => Promise.resolve({ content: [] });

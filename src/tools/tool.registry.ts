@@ -47,6 +47,8 @@ export class ToolRegistry implements OnModuleInit {
   private readonly logger = new Logger(ToolRegistry.name);
   private readonly tools = new Map<string, RegisteredTool>();
   private readonly changeListeners = new Set<() => void>();
+  /** `list()`'s answer until the next register or unregister: every turn asks for it. */
+  private listed?: readonly ToolDescriptor[];
   private readonly schemas = new ToolSchemaValidator(this.logger);
   constructor(
     private readonly discovery: DiscoveryService,
@@ -114,11 +116,14 @@ export class ToolRegistry implements OnModuleInit {
     return this.tools.has(name);
   }
 
-  /** Public descriptors, by name. */
-  list(): ToolDescriptor[] {
-    return [...this.tools.values()]
-      .map(({ tool }) => describeTool(tool))
-      .sort((a, b) => a.name.localeCompare(b.name));
+  /** Public descriptors, by name; shared between callers, so read-only. */
+  list(): readonly ToolDescriptor[] {
+    this.listed ??= Object.freeze(
+      [...this.tools.values()]
+        .map(({ tool }) => describeTool(tool))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    );
+    return this.listed;
   }
 
   /** The descriptor of one tool; throws ToolNotFoundException. */
@@ -186,6 +191,7 @@ export class ToolRegistry implements OnModuleInit {
   }
 
   private changed(): void {
+    this.listed = undefined;
     for (const listener of this.changeListeners) {
       try {
         listener();

@@ -57,7 +57,7 @@ export class ToolsRpc {
     result: { name: 'Tool[]', schema: { type: 'array', items: TOOL_SCHEMA } },
     errors: [RpcErrorCode.NotFound],
   })
-  list(params: ToolsListParams): ToolDescriptor[] {
+  list(params: ToolsListParams): readonly ToolDescriptor[] {
     const tools = this.tools.list();
     if (params.agentId === undefined) return tools;
     const allowed = this.agents.get(params.agentId).tools;
