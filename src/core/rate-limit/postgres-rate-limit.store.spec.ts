@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUrl, reportMissingPostgres } from '../../../test/support/databases.js';
@@ -37,6 +38,66 @@ describe.skipIf(!url)('PostgresRateLimitStore', () => {
       expect(record.timeToExpireMs).toBeGreaterThan(55_000);
       expect(record.timeToExpireMs).toBeLessThanOrEqual(60_000);
     }
+  });
+
+  it('counts a batch with repeated keys in one statement, each caller its own exact count', async () => {
+    const before = a.batcher.stats.statements;
+    const keyA = Array.from({ length: 10 }, () => a.increment('client:sub:batch-a', 60_000, 4));
+    const keyB = Array.from({ length: 3 }, () => a.increment('client:sub:batch-b', 60_000, 4));
+    const [countsA, countsB] = await Promise.all([Promise.all(keyA), Promise.all(keyB)]);
+    expect(a.batcher.stats.statements - before).toBe(1);
+    expect(countsA.map((r) => r.totalHits)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(countsA.map((r) => r.isBlocked)).toEqual([
+      ...Array(4).fill(false),
+      ...Array(6).fill(true),
+    ]);
+    expect(countsB.map((r) => r.totalHits)).toEqual([1, 2, 3]);
+  });
+
+  it("starts a batch of repeated hits at 1 when the key's window is over", async () => {
+    await a.increment('client:sub:batch-reset', 60_000, 100);
+    await a.increment('client:sub:batch-reset', 60_000, 100);
+    const admin = new pg.Client({ connectionString: url! });
+    await admin.connect();
+    try {
+      await admin.query(
+        `UPDATE "rate_limit_counters" SET "window_ends_at" = clock_timestamp() - interval '1 second'
+         WHERE "key" = 'client:sub:batch-reset'`,
+      );
+    } finally {
+      await admin.end();
+    }
+    const records = await Promise.all(
+      Array.from({ length: 5 }, () => a.increment('client:sub:batch-reset', 60_000, 100)),
+    );
+    expect(records.map((r) => r.totalHits)).toEqual([1, 2, 3, 4, 5]);
+    for (const record of records) expect(record.timeToExpireMs).toBeGreaterThan(55_000);
+  });
+
+  it('keeps counts exact when batches of two instances share keys, in any order', async () => {
+    const keys = ['client:sub:mix-1', 'client:sub:mix-2', 'client:sub:mix-3'];
+    const calls = Array.from({ length: 240 }, (_, i) =>
+      (i % 2 ? a : b).increment(keys[(i * 7) % 3], 60_000, 1000),
+    );
+    const records = await Promise.all(calls);
+    for (const key of keys) {
+      const counts = records
+        .filter((_, i) => keys[(i * 7) % 3] === key)
+        .map((r) => r.totalHits)
+        .sort((x, y) => x - y);
+      expect(counts).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+    }
+  });
+
+  it('counts a key hit with two window lengths in one turn in two statements', async () => {
+    const before = a.batcher.stats.statements;
+    const records = await Promise.all([
+      a.increment('client:sub:two-windows', 60_000, 10),
+      a.increment('client:sub:two-windows', 30_000, 10),
+      a.increment('client:sub:two-windows', 60_000, 10),
+    ]);
+    expect(a.batcher.stats.statements - before).toBe(2);
+    expect(records.map((r) => r.totalHits)).toEqual([1, 3, 2]);
   });
 
   it('starts a new window once the old one is over', async () => {
