@@ -69,9 +69,13 @@ export class PostgresBusTransport implements BusTransport {
   /**
    * Sends what is queued, one statement at a time: everything queued while a statement runs goes
    * in the next one (one transaction, delivered together and in array order), so a burst of
-   * deltas costs a few round trips, not one each, and envelopes arrive in the order sent.
+   * deltas costs a few round trips, not one each, and envelopes arrive in the order sent. The
+   * first statement waits for the end of the event loop's turn.
    */
   private async flush(): Promise<void> {
+    // Let this turn of the event loop finish first, so that what it publishes (the events of the
+    // turns whose appends committed together) shares the first statement.
+    await new Promise((resolve) => setImmediate(resolve));
     while (this.queued.length > 0 && !this.closed) {
       const batch = this.queued;
       this.queued = [];
