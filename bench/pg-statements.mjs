@@ -1,0 +1,45 @@
+// Statements per echo turn on PostgreSQL: gateway on a fresh database, N sessions, pg_stat_statements.
+import pg from 'pg';
+import { Agent } from 'node:http';
+import { drive, freshPostgresDatabase, post, startGateway, token } from './support.mjs';
+const sessions = Number(process.env.SESSIONS ?? 32);
+const url = await freshPostgresDatabase();
+const dbName = new URL(url).pathname.slice(1);
+const gateway = await startGateway(
+  { rateLimit: { client: { limit: 1e9, ttl: '1h' }, session: { limit: 1e9, ttl: '1h' } } },
+  { databaseUrl: url },
+);
+const headers = { authorization: `Bearer ${await token()}` };
+const agent = new Agent({ keepAlive: true });
+const keys = [];
+for (let i = 0; i < sessions; i++)
+  keys.push(
+    (
+      await post(
+        agent,
+        `${gateway.baseUrl}/rpc`,
+        { jsonrpc: '2.0', id: 1, method: 'session.create', params: {} },
+        headers,
+      )
+    ).sessionKey,
+  );
+const admin = new pg.Client({ connectionString: process.env.BENCH_POSTGRES_URL });
+await admin.connect();
+await admin.query('SELECT pg_stat_statements_reset()');
+const run = await drive(`${gateway.baseUrl}/rpc`, 'session.message', keys, headers);
+const { rows } = await admin.query(
+  `SELECT calls::int, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS q FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY calls DESC`,
+  [dbName],
+);
+const turns = run.turns.reduce((a, b) => a + b, 0);
+let total = 0;
+for (const r of rows) {
+  total += r.calls;
+  if (r.calls > turns / 100) console.log((r.calls / turns).toFixed(3), r.calls, r.q);
+}
+console.log(
+  `turns ${turns} rate ${run.rate.toFixed(0)}/s statements/turn ${(total / turns).toFixed(3)}`,
+);
+await admin.end();
+agent.destroy();
+await gateway.close();
