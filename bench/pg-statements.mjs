@@ -1,4 +1,8 @@
-// Statements per echo turn on PostgreSQL: gateway on a fresh database, N sessions, pg_stat_statements.
+// Statements per echo turn on PostgreSQL: the gateway on a fresh database, SESSIONS sessions (32)
+// driven for BENCH_SECONDS, then pg_stat_statements read for that database: calls per turn of each
+// statement and in all. A count, not a speed: it moves little with the machine's load. Needs
+// BENCH_POSTGRES_URL (a superuser) on a server with shared_preload_libraries='pg_stat_statements'
+// and `CREATE EXTENSION pg_stat_statements` in the database of that URL. Not part of `npm run bench`.
 import pg from 'pg';
 import { Agent } from 'node:http';
 import { drive, freshPostgresDatabase, post, startGateway, token } from './support.mjs';
