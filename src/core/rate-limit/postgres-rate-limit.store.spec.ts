@@ -89,15 +89,79 @@ describe.skipIf(!url)('PostgresRateLimitStore', () => {
     }
   });
 
-  it('counts a key hit with two window lengths in one turn in two statements', async () => {
+  it('counts a key hit with alternating window lengths in one statement per switch, in order', async () => {
     const before = a.batcher.stats.statements;
     const records = await Promise.all([
       a.increment('client:sub:two-windows', 60_000, 10),
       a.increment('client:sub:two-windows', 30_000, 10),
       a.increment('client:sub:two-windows', 60_000, 10),
     ]);
-    expect(a.batcher.stats.statements - before).toBe(2);
-    expect(records.map((r) => r.totalHits)).toEqual([1, 3, 2]);
+    expect(a.batcher.stats.statements - before).toBe(3);
+    expect(records.map((r) => r.totalHits)).toEqual([1, 2, 3]);
+  });
+
+  it("counts a call's session hit only when its client hit is within the limit, both in one statement", async () => {
+    const before = a.batcher.stats.statements;
+    const client = { key: 'client:sub:pair', ttl: 60_000, limit: 3 };
+    const pairs = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        a.incrementPair(client, { key: 'session:sub:pair:s1', ttl: 60_000, limit: 2 }),
+      ),
+    );
+    expect(a.batcher.stats.statements - before).toBe(1);
+    expect(pairs.map(([first]) => first.totalHits)).toEqual([1, 2, 3, 4, 5]);
+    expect(pairs.map(([first]) => first.isBlocked)).toEqual([false, false, false, true, true]);
+    expect(pairs.map(([, second]) => second?.totalHits)).toEqual([1, 2, 3, undefined, undefined]);
+    expect(pairs.map(([, second]) => second?.isBlocked)).toEqual([
+      false,
+      false,
+      true,
+      undefined,
+      undefined,
+    ]);
+    // Three session hits were counted, not five.
+    expect((await b.increment('session:sub:pair:s1', 60_000, 2)).totalHits).toBe(4);
+  });
+
+  it("keeps each key's order when a key is one call's first and another's second", async () => {
+    const records = await Promise.all([
+      a.incrementPair(
+        { key: 'client:sub:cross', ttl: 60_000, limit: 100 },
+        { key: 'session:sub:cross', ttl: 60_000, limit: 100 },
+      ),
+      a.increment('session:sub:cross', 60_000, 100),
+      a.incrementPair(
+        { key: 'client:sub:cross', ttl: 60_000, limit: 100 },
+        { key: 'session:sub:cross', ttl: 60_000, limit: 100 },
+      ),
+    ]);
+    expect(records[0].map((r) => r?.totalHits)).toEqual([1, 1]);
+    expect(records[1].totalHits).toBe(2);
+    expect(records[2].map((r) => r?.totalHits)).toEqual([2, 3]);
+  });
+
+  it('keeps paired counts exact across two instances counting the same keys at once', async () => {
+    const sessions = ['session:sub:many:1', 'session:sub:many:2'];
+    const calls = Array.from({ length: 200 }, (_, i) =>
+      (i % 2 ? a : b).incrementPair(
+        { key: 'client:sub:many', ttl: 60_000, limit: 150 },
+        { key: sessions[i % 3 === 0 ? 0 : 1], ttl: 60_000, limit: 1000 },
+      ),
+    );
+    const records = await Promise.all(calls);
+    const sorted = (values: number[]): number[] => values.sort((x, y) => x - y);
+    expect(sorted(records.map(([first]) => first.totalHits))).toEqual(
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
+    const counted = records.filter(([first]) => !first.isBlocked);
+    expect(counted).toHaveLength(150);
+    expect(records.filter(([, second]) => second !== undefined)).toHaveLength(150);
+    for (const session of [0, 1]) {
+      const counts = records
+        .filter(([, second], i) => second !== undefined && (i % 3 === 0 ? 0 : 1) === session)
+        .map(([, second]) => second!.totalHits);
+      expect(sorted(counts)).toEqual(Array.from({ length: counts.length }, (_, i) => i + 1));
+    }
   });
 
   it('starts a new window once the old one is over', async () => {

@@ -1,10 +1,11 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import { OutageLog } from '../logging/outage.log.js';
 import pg from 'pg';
-import { PostgresHitBatcher } from './postgres-hit.batcher.js';
+import { PostgresHitBatcher, type HitPair } from './postgres-hit.batcher.js';
 import {
   rateLimitRecord,
   RateLimitStoreUnavailableError,
+  type PairedHit,
   type RateLimitRecord,
   type RateLimitStore,
   type RateLimitStoreState,
@@ -50,10 +51,34 @@ export class PostgresRateLimitStore implements RateLimitStore, OnModuleDestroy {
   }
 
   async increment(key: string, ttl: number, limit: number): Promise<RateLimitRecord> {
+    const { first } = await this.count(this.batcher.hit({ key, ttl, limit }));
+    return rateLimitRecord(first.hits, first.ttlMs, limit);
+  }
+
+  async incrementPair(
+    first: PairedHit,
+    second: PairedHit,
+  ): Promise<[RateLimitRecord, RateLimitRecord?]> {
+    if (first.key === second.key) {
+      // One row cannot be counted twice in one statement: one hit after the other.
+      const one = await this.increment(first.key, first.ttl, first.limit);
+      if (one.isBlocked) return [one];
+      return [one, await this.increment(second.key, second.ttl, second.limit)];
+    }
+    const pair = await this.count(this.batcher.hit(first, second));
+    const records: [RateLimitRecord, RateLimitRecord?] = [
+      rateLimitRecord(pair.first.hits, pair.first.ttlMs, first.limit),
+    ];
+    if (pair.second)
+      records.push(rateLimitRecord(pair.second.hits, pair.second.ttlMs, second.limit));
+    return records;
+  }
+
+  private async count(hit: Promise<HitPair>): Promise<HitPair> {
     try {
-      const { hits, ttlMs } = await this.batcher.hit(key, ttl);
+      const pair = await hit;
       this.markUp();
-      return rateLimitRecord(hits, ttlMs, limit);
+      return pair;
     } catch (err) {
       this.markDown(err);
       throw new RateLimitStoreUnavailableError(err);
