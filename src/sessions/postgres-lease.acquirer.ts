@@ -2,7 +2,10 @@ import type { SessionLease } from './session-lease.store.js';
 
 /** The part of pg's Pool the lease statements use. */
 export interface PgLeaseQueryable {
-  query(text: string, values: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+  query(
+    config: string | { name: string; text: string; values: unknown[] },
+    values?: unknown[],
+  ): Promise<{ rows: Array<Record<string, unknown>> }>;
 }
 
 /** Now in epoch milliseconds, on the database's clock so instances agree. */
@@ -96,11 +99,16 @@ export class PostgresLeaseAcquirer {
     this.stats.statements++;
     this.stats.acquires += batch.length;
     try {
-      const { rows } = await this.pool().query(ACQUIRE_SQL, [
-        batch.map((a) => a.sessionKey),
-        batch.map((a) => a.owner),
-        batch.map((a) => a.ttlMs),
-      ]);
+      // Named: each connection parses and plans it once.
+      const { rows } = await this.pool().query({
+        name: 'openclaw_lease_acquire',
+        text: ACQUIRE_SQL,
+        values: [
+          batch.map((a) => a.sessionKey),
+          batch.map((a) => a.owner),
+          batch.map((a) => a.ttlMs),
+        ],
+      });
       const granted = new Map(rows.map((row) => [String(row.session_key), row]));
       for (const { sessionKey, owner, resolve } of batch) {
         const row = granted.get(sessionKey);

@@ -81,10 +81,11 @@ export class PostgresBusTransport implements BusTransport {
       this.queued = [];
       try {
         const client = await this.connectSender();
-        await client.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [
-          this.channel,
-          batch,
-        ]);
+        await client.query({
+          name: 'openclaw_bus_notify',
+          text: 'SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p',
+          values: [this.channel, batch],
+        });
         this.recovered();
       } catch (err) {
         this.failed(err as Error);

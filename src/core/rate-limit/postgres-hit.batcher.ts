@@ -1,6 +1,10 @@
 /** The part of pg's Pool the batcher uses. */
 export interface PgHitQueryable {
-  query<R extends Record<string, unknown>>(text: string, values: unknown[]): Promise<{ rows: R[] }>;
+  query<R extends Record<string, unknown>>(config: {
+    name: string;
+    text: string;
+    values: unknown[];
+  }): Promise<{ rows: R[] }>;
 }
 
 /** One counted hit: its count in the window and the time left (ms), on the database's clock. */
@@ -170,10 +174,12 @@ export class PostgresHitBatcher {
     ];
     for (let attempt = 1; ; attempt++) {
       try {
-        const { rows } = await this.pool.query<{ key: string; hits: number; ttl_ms: number }>(
-          HITS_SQL,
+        // Named: each connection parses and plans it once.
+        const { rows } = await this.pool.query<{ key: string; hits: number; ttl_ms: number }>({
+          name: 'openclaw_rate_limit_hits',
+          text: HITS_SQL,
           values,
-        );
+        });
         return new Map(rows.map((row) => [row.key, { hits: row.hits, ttlMs: row.ttl_ms }]));
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || (error as { code?: unknown }).code !== DEADLOCK) throw error;
