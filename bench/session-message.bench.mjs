@@ -156,13 +156,17 @@ async function measure(engine, floorDatabase, gatewayDatabase) {
   );
 }
 
-await measure(
-  'SQLite',
-  () => true,
-  () => undefined,
-);
+// BENCH_ENGINES=postgres (or sqlite) measures one engine only, for an A/B of one write path.
+const engines = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',');
+if (engines.includes('sqlite')) {
+  await measure(
+    'SQLite',
+    () => true,
+    () => undefined,
+  );
+}
 // PostgreSQL too when a server is given (BENCH_POSTGRES_URL=postgres://user@host/postgres).
-if (process.env.BENCH_POSTGRES_URL) {
+if (process.env.BENCH_POSTGRES_URL && engines.includes('postgres')) {
   await measure('PostgreSQL', freshPostgresDatabase, freshPostgresDatabase);
 }
 printReport('session.message (every turn durable, log verified afterwards)');

@@ -87,6 +87,7 @@ export async function startGateway(config = {}, { databaseUrl, redisUrl, env = {
   await waitForHealth(baseUrl, child);
   return {
     baseUrl,
+    pid: child.pid,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     dir,
     async close() {
@@ -112,6 +113,7 @@ export async function startFloor({ database = false, nest = false } = {}) {
   await waitForHealth(baseUrl, child);
   return {
     baseUrl,
+    pid: child.pid,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     async close() {
       await stop(child);

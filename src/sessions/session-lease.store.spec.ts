@@ -84,6 +84,28 @@ describe.each(engines)('SessionLeaseStore on $name', ({ url, skip }) => {
       expect(await leases.renew(lapsed!, 30_000)).toBe(false);
     });
 
+    it('takes the leases of many sessions asked at once, refusing only those held elsewhere', async () => {
+      const keys = await Promise.all(Array.from({ length: 8 }, () => newSession()));
+      const held = (await leases.acquire(keys[3], 'elsewhere', 30_000))!;
+      const statements = leases.acquireStats?.statements ?? 0;
+      const results = await Promise.all(keys.map((key) => leases.acquire(key, 'here', 30_000)));
+      if (leases.acquireStats) expect(leases.acquireStats.statements - statements).toBe(1);
+      expect(results.map((lease) => lease?.token)).toEqual([1, 1, 1, undefined, 1, 1, 1, 1]);
+      expect(results.every((lease, i) => i === 3 || lease?.sessionKey === keys[i])).toBe(true);
+      expect(await leases.holder(keys[3])).toEqual({ owner: 'elsewhere', token: held.token });
+      expect(await leases.holder(keys[5])).toEqual({ owner: 'here', token: 1 });
+    });
+
+    it('answers one session asked twice at once as two acquires one after the other', async () => {
+      const key = await newSession();
+      const [first, second] = await Promise.all([
+        leases.acquire(key, 'a', 30_000),
+        leases.acquire(key, 'b', 30_000),
+      ]);
+      expect(first).toMatchObject({ owner: 'a', token: 1, lastSeq: 1 });
+      expect(second).toBeUndefined();
+    });
+
     it('fences appends: only the lease holder writes, and its last append frees the lease', async () => {
       const key = await newSession();
       const held = (await leases.acquire(key, 'a', 30_000))!;

@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import {
+  PG_NOW_MS,
+  PostgresLeaseAcquirer,
+  type PgLeaseQueryable,
+} from './postgres-lease.acquirer.js';
 
 /** A held lease: the fencing token proves, inside an append's transaction, that it is still ours. */
 export interface SessionLease {
@@ -17,23 +22,29 @@ interface QueryResult {
   records: Row[];
 }
 
-/** Now in epoch milliseconds, on the database's clock (PostgreSQL) so instances agree. */
-const PG_NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
-
 /**
  * The lease under which one instance runs a session's turn, kept on the session's row: owner,
  * expiry and a fencing token that grows by one at every acquisition. A lease is taken when free
  * or expired, renewed while the turn runs and released at its end (usually by the turn's last
  * append, in the same statement). An instance whose lease was taken over can renew nothing, and
  * its appends fail the token check. PostgreSQL times leases on its own clock, so instances with
- * skewed clocks agree; SQLite (one machine) on Date.now().
+ * skewed clocks agree; SQLite (one machine) on Date.now(). On PostgreSQL the statements go to the
+ * driver's pool directly (no TypeORM query runner per call), and the acquires of one turn of the
+ * event loop share one statement.
  */
 @Injectable()
 export class SessionLeaseStore {
   private readonly postgres: boolean;
+  private readonly acquirer?: PostgresLeaseAcquirer;
 
   constructor(private readonly dataSource: DataSource) {
     this.postgres = dataSource.options.type === 'postgres';
+    if (this.postgres) this.acquirer = new PostgresLeaseAcquirer(() => this.pool());
+  }
+
+  /** Statements and acquires of the batched PostgreSQL path (undefined on SQLite). */
+  get acquireStats(): PostgresLeaseAcquirer['stats'] | undefined {
+    return this.acquirer?.stats;
   }
 
   /** Takes the lease when it is free or expired; undefined while another holder has it. */
@@ -42,21 +53,14 @@ export class SessionLeaseStore {
     owner: string,
     ttlMs: number,
   ): Promise<SessionLease | undefined> {
-    const rows = this.postgres
-      ? await this.run(
-          `UPDATE "sessions" SET "lease_owner" = $2, "lease_token" = "lease_token" + 1,
-             "lease_expires_at" = ${PG_NOW_MS} + $3
-           WHERE "session_key" = $1 AND ("lease_owner" IS NULL OR "lease_expires_at" <= ${PG_NOW_MS})
-           RETURNING "lease_token", "last_seq"`,
-          [sessionKey, owner, ttlMs],
-        )
-      : await this.run(
-          `UPDATE "sessions" SET "lease_owner" = ?, "lease_token" = "lease_token" + 1,
+    if (this.acquirer) return this.acquirer.acquire(sessionKey, owner, ttlMs);
+    const rows = await this.run(
+      `UPDATE "sessions" SET "lease_owner" = ?, "lease_token" = "lease_token" + 1,
              "lease_expires_at" = ?
            WHERE "session_key" = ? AND ("lease_owner" IS NULL OR "lease_expires_at" <= ?)
            RETURNING "lease_token", "last_seq"`,
-          [owner, Date.now() + ttlMs, sessionKey, Date.now()],
-        );
+      [owner, Date.now() + ttlMs, sessionKey, Date.now()],
+    );
     const row = rows[0];
     if (row === undefined) return undefined;
     return { sessionKey, owner, token: Number(row.lease_token), lastSeq: Number(row.last_seq) };
@@ -114,8 +118,14 @@ export class SessionLeaseStore {
     return { owner: String(row.lease_owner), token: Number(row.lease_token) };
   }
 
+  /** The driver's pg pool: it exists once the data source is initialized. */
+  private pool(): PgLeaseQueryable {
+    return (this.dataSource.driver as unknown as { master: PgLeaseQueryable }).master;
+  }
+
   /** Rows a statement returned, alike on both engines (plain results differ for UPDATE). */
   private async run(sql: string, params: unknown[]): Promise<Row[]> {
+    if (this.postgres) return (await this.pool().query(sql, params)).rows;
     const runner = this.dataSource.createQueryRunner();
     try {
       const result = (await runner.query(sql, params, true)) as QueryResult;

@@ -27,6 +27,8 @@ export class ClusteredEventBus implements EventBus, OnModuleInit, OnModuleDestro
   private readonly logger = new Logger('EventBus');
   private readonly local = new InProcessEventBus();
   private readonly origin = randomUUID();
+  /** How this instance's envelopes begin (JSON.stringify keeps key order): its own come back too. */
+  private readonly ownPrefix = `{"o":${JSON.stringify(this.origin)},`;
   private readonly resyncListeners = new Set<() => void>();
   private readonly interceptors: { prefix: string; handler: MessageInterceptor }[] = [];
   private readonly deliver: MessageDelivery = (topic, message) =>
@@ -74,6 +76,8 @@ export class ClusteredEventBus implements EventBus, OnModuleInit, OnModuleDestro
   }
 
   private receive(text: string): void {
+    // Every envelope sent comes back to its sender (LISTEN/NOTIFY, pub/sub): not parsed again.
+    if (text.startsWith(this.ownPrefix)) return;
     let envelope: Envelope;
     try {
       envelope = JSON.parse(text) as Envelope;

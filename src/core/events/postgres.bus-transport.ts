@@ -69,18 +69,23 @@ export class PostgresBusTransport implements BusTransport {
   /**
    * Sends what is queued, one statement at a time: everything queued while a statement runs goes
    * in the next one (one transaction, delivered together and in array order), so a burst of
-   * deltas costs a few round trips, not one each, and envelopes arrive in the order sent.
+   * deltas costs a few round trips, not one each, and envelopes arrive in the order sent. The
+   * first statement waits for the end of the event loop's turn.
    */
   private async flush(): Promise<void> {
+    // Let this turn of the event loop finish first, so that what it publishes (the events of the
+    // turns whose appends committed together) shares the first statement.
+    await new Promise((resolve) => setImmediate(resolve));
     while (this.queued.length > 0 && !this.closed) {
       const batch = this.queued;
       this.queued = [];
       try {
         const client = await this.connectSender();
-        await client.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [
-          this.channel,
-          batch,
-        ]);
+        await client.query({
+          name: 'openclaw_bus_notify',
+          text: 'SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p',
+          values: [this.channel, batch],
+        });
         this.recovered();
       } catch (err) {
         this.failed(err as Error);

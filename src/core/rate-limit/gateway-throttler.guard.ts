@@ -131,6 +131,10 @@ export class GatewayThrottlerGuard extends ThrottlerGuard implements RpcPrepared
     throttles: readonly RpcThrottle[],
     from: number,
   ): void | Promise<void> {
+    if (from === 0 && throttles.length === 2 && this.counter.pairs) {
+      const paired = this.countPair(call, throttles[0], throttles[1]);
+      if (paired) return paired;
+    }
     for (let i = from; i < throttles.length; i++) {
       const throttle = throttles[i];
       const key = throttle.keyOf(call);
@@ -145,6 +149,24 @@ export class GatewayThrottlerGuard extends ThrottlerGuard implements RpcPrepared
         return this.countCall(call, throttles, i + 1);
       });
     }
+  }
+
+  /**
+   * The client and session limits of a call in one round trip (PostgreSQL), the session hit
+   * counted only when the client hit is within its limit, as when counted one after the other.
+   */
+  private countPair(
+    call: RpcCallContext,
+    first: RpcThrottle,
+    second: RpcThrottle,
+  ): Promise<void> | undefined {
+    const firstKey = first.keyOf(call);
+    const secondKey = second.keyOf(call);
+    if (firstKey === undefined || secondKey === undefined) return undefined;
+    return this.counter.countPair(first, firstKey, second, secondKey).then(([one, two]) => {
+      if (one) this.apply(call, first, one);
+      if (two) this.apply(call, second, two);
+    });
   }
 
   private apply(call: RpcCallContext, throttle: RpcThrottle, record: RateLimitRecord): void {

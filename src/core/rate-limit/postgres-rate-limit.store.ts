@@ -1,28 +1,15 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import { OutageLog } from '../logging/outage.log.js';
 import pg from 'pg';
+import { PostgresHitBatcher, type HitPair } from './postgres-hit.batcher.js';
 import {
   rateLimitRecord,
   RateLimitStoreUnavailableError,
+  type PairedHit,
   type RateLimitRecord,
   type RateLimitStore,
   type RateLimitStoreState,
 } from './rate-limit.store.js';
-
-/**
- * One statement, atomic under concurrency (the upsert locks the row): count the hit in the current
- * window or start a new one, and report the count and the time left, on the database's clock so
- * instances with skewed clocks agree. The table is UNLOGGED: counters need no crash safety, and
- * skipping the WAL is most of their cost.
- */
-const HIT_SQL = `
-INSERT INTO "rate_limit_counters" AS c ("key", "hits", "window_ends_at")
-VALUES ($1, 1, clock_timestamp() + $2 * interval '1 millisecond')
-ON CONFLICT ("key") DO UPDATE SET
-  "hits" = CASE WHEN c."window_ends_at" <= clock_timestamp() THEN 1 ELSE c."hits" + 1 END,
-  "window_ends_at" = CASE WHEN c."window_ends_at" <= clock_timestamp()
-    THEN clock_timestamp() + $2 * interval '1 millisecond' ELSE c."window_ends_at" END
-RETURNING "hits", ceil(extract(epoch FROM c."window_ends_at" - clock_timestamp()) * 1000)::float8 AS "ttl_ms"`;
 
 const PURGE_SQL = `DELETE FROM "rate_limit_counters" WHERE "window_ends_at" < clock_timestamp() - interval '1 minute'`;
 
@@ -42,6 +29,8 @@ export interface PostgresRateLimitStoreOptions {
 export class PostgresRateLimitStore implements RateLimitStore, OnModuleDestroy {
   private readonly outage = new OutageLog(new Logger('RateLimit'), 'rate-limit store (PostgreSQL)');
   private readonly pool: pg.Pool;
+  /** The hits of one turn of the event loop go in one statement. */
+  readonly batcher: PostgresHitBatcher;
   private readonly purgeTimer: NodeJS.Timeout;
   /** While down, the database is probed so that readiness returns without waiting for a call. */
   private probe?: NodeJS.Timeout;
@@ -55,16 +44,41 @@ export class PostgresRateLimitStore implements RateLimitStore, OnModuleDestroy {
       query_timeout: timeout,
     });
     this.pool.on('error', (err) => this.markDown(err));
+    this.batcher = new PostgresHitBatcher(this.pool);
     this.purgeTimer = setInterval(() => {
       this.pool.query(PURGE_SQL).catch((err: unknown) => this.markDown(err));
     }, options.purgeInterval ?? 60_000).unref();
   }
 
   async increment(key: string, ttl: number, limit: number): Promise<RateLimitRecord> {
+    const { first } = await this.count(this.batcher.hit({ key, ttl, limit }));
+    return rateLimitRecord(first.hits, first.ttlMs, limit);
+  }
+
+  async incrementPair(
+    first: PairedHit,
+    second: PairedHit,
+  ): Promise<[RateLimitRecord, RateLimitRecord?]> {
+    if (first.key === second.key) {
+      // One row cannot be counted twice in one statement: one hit after the other.
+      const one = await this.increment(first.key, first.ttl, first.limit);
+      if (one.isBlocked) return [one];
+      return [one, await this.increment(second.key, second.ttl, second.limit)];
+    }
+    const pair = await this.count(this.batcher.hit(first, second));
+    const records: [RateLimitRecord, RateLimitRecord?] = [
+      rateLimitRecord(pair.first.hits, pair.first.ttlMs, first.limit),
+    ];
+    if (pair.second)
+      records.push(rateLimitRecord(pair.second.hits, pair.second.ttlMs, second.limit));
+    return records;
+  }
+
+  private async count(hit: Promise<HitPair>): Promise<HitPair> {
     try {
-      const { rows } = await this.pool.query<{ hits: number; ttl_ms: number }>(HIT_SQL, [key, ttl]);
+      const pair = await hit;
       this.markUp();
-      return rateLimitRecord(rows[0].hits, rows[0].ttl_ms, limit);
+      return pair;
     } catch (err) {
       this.markDown(err);
       throw new RateLimitStoreUnavailableError(err);

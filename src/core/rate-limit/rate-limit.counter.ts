@@ -26,11 +26,16 @@ export interface CountedLimit {
  */
 @Injectable()
 export class RateLimitCounter {
+  /** The store counts a call's two limits in one round trip (`countPair`). */
+  readonly pairs: boolean;
+
   constructor(
     @Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore,
     private readonly config: GatewayConfig,
     private readonly stats: RateLimitStatsService,
-  ) {}
+  ) {
+    this.pairs = store.incrementPair !== undefined;
+  }
 
   /**
    * Counts `key` against the limit: its record, at once from a store that needs no I/O (memory),
@@ -45,6 +50,26 @@ export class RateLimitCounter {
     return this.store
       .increment(key, limit.ttl, limit.limit, limit.ttl, limit.name)
       .catch((err: unknown) => this.storeFailed(err, limit.name));
+  }
+
+  /**
+   * Counts `firstKey` against `first`, then, only when that hit is within its limit, `secondKey`
+   * against `second`, in one round trip (a store with `pairs` only). Both records are undefined
+   * when the store is down and limits fail open; throws like `count` when they fail closed.
+   */
+  countPair(
+    first: CountedLimit,
+    firstKey: string,
+    second: CountedLimit,
+    secondKey: string,
+  ): Promise<[RateLimitRecord?, RateLimitRecord?]> {
+    return this.store.incrementPair!(
+      { key: firstKey, ttl: first.ttl, limit: first.limit },
+      { key: secondKey, ttl: second.ttl, limit: second.limit },
+    ).catch((err: unknown) => {
+      this.storeFailed(err, first.name);
+      return [];
+    });
   }
 
   /** Refuses a hit over the limit: RateLimitedException with the time until the window ends. */

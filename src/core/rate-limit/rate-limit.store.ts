@@ -38,7 +38,20 @@ export interface RateLimitStore extends ThrottlerStorage {
    * cost it no promise.
    */
   hit?(key: string, ttl: number, limit: number): RateLimitRecord;
+  /**
+   * A call's two hits (its client limit, then its session limit) in one round trip, the second
+   * counted only when the first is within its limit, exactly as two increments one after the
+   * other: a store whose every hit is I/O (PostgreSQL) halves a call's waits with it.
+   */
+  incrementPair?(first: PairedHit, second: PairedHit): Promise<[RateLimitRecord, RateLimitRecord?]>;
   state(): RateLimitStoreState;
+}
+
+/** One hit of `incrementPair`: its key, window (ms) and limit. */
+export interface PairedHit {
+  key: string;
+  ttl: number;
+  limit: number;
 }
 
 export const RATE_LIMIT_STORE = Symbol('openclaw:rate-limit-store');
