@@ -20,8 +20,8 @@ export class RpcController {
 
   @Post('rpc')
   @HttpCode(200)
-  // Helmet's page headers (CSP, framing) mean nothing on a JSON reply, and @fastify/helmet
-  // rebuilds its middleware on every request; configureGatewayApp sets the API's own headers.
+  // Page policies (CSP, framing) mean nothing on a JSON reply: the route gets the API's own
+  // headers instead (core/http/response-headers.hook.ts).
   @RouteConfig({ helmet: { skipRoute: true } })
   async handle(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const contentType = request.headers['content-type'] ?? '';
