@@ -69,9 +69,9 @@ function slowClientTimeouts(config: GatewayConfig): {
 /**
  * What an app serving the gateway needs besides the module: the logger, the WebSocket adapter,
  * a JSON parser that lets /rpc answer malformed JSON with -32700, and the security headers
- * (the dashboard's page policies, /rpc's API headers). A host that builds its own Nest app calls (and awaits) this on it.
+ * (the dashboard's page policies, /rpc's API headers). A host that builds its own Nest app calls
+ * (and awaits) this on it, before app.init(); it stays a promise for hosts that await it.
  */
-// Kept a promise so that hosts which await it keep working (helmet's registration was async).
 export function configureGatewayApp(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
   app.flushLogs();
