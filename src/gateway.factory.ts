@@ -1,10 +1,10 @@
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { GatewayConfig } from './core/config/gateway-config.js';
 import { attachAccessLog } from './core/logging/access-log.js';
+import { attachSecurityHeaders, securityHeadersFor } from './core/http/response-headers.hook.js';
 import { newRequestId } from './core/logging/correlation-id.js';
 import { ROOT_LOGGER, type RootLogger } from './core/logging/root-logger.js';
 import { LifecycleService } from './core/health/lifecycle.service.js';
@@ -68,10 +68,11 @@ function slowClientTimeouts(config: GatewayConfig): {
 
 /**
  * What an app serving the gateway needs besides the module: the logger, the WebSocket adapter,
- * a JSON parser that lets /rpc answer malformed JSON with -32700, and the dashboard's security
- * headers. A host that builds its own Nest app calls (and awaits) this on it.
+ * a JSON parser that lets /rpc answer malformed JSON with -32700, and the security headers
+ * (the dashboard's page policies, /rpc's API headers). A host that builds its own Nest app calls
+ * (and awaits) this on it, before app.init(); it stays a promise for hosts that await it.
  */
-export async function configureGatewayApp(app: NestFastifyApplication): Promise<void> {
+export function configureGatewayApp(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
   app.flushLogs();
   const config = app.get(GatewayConfig);
@@ -83,56 +84,35 @@ export async function configureGatewayApp(app: NestFastifyApplication): Promise<
   app.useWebSocketAdapter(new GatewayWsAdapter(app));
   const { bodyLimit } = config.gateway;
   app.useBodyParser('application/json', { bodyLimit }, parseJsonBody);
-  await app.register(helmet, {
-    // The dashboard is a bundle from 'self': no inline script, no framing, no referrer leak.
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        // CSP Level 3: 'self' also matches ws: and wss: to the page's own host and port.
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    // TLS is terminated in front of the gateway; HSTS belongs there.
-    strictTransportSecurity: false,
-  });
-  // /rpc skips helmet (see RpcController); its replies, refusals included, carry session data.
+  const fastify = app.getHttpAdapter().getInstance();
+  const securityHeaders = attachSecurityHeaders(fastify);
   const lifecycle = app.get(LifecycleService);
   const errorShapes = app.get(HttpErrorShapes);
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', (request, reply, done) => {
-      if (request.routeOptions.url === '/rpc') {
-        void reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+  // The one global onRequest hook: routes get their security headers from their own prepared
+  // hook (see attachSecurityHeaders), so a matched request pays two property reads here.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    // Draining: a request that still arrives on a kept-alive connection is sent elsewhere now,
+    // before it can meet a store this process is closing. Health stays answerable.
+    if (lifecycle.draining && !request.url.startsWith('/health')) {
+      const route = request.routeOptions;
+      const headers = securityHeadersFor(route.url, route.config);
+      if (headers) void reply.headers(headers);
+      const message = 'Draining: retry on another instance';
+      // A front answers in its own shape (the OpenAI-compatible one in OpenAI's).
+      const shaped = errorShapes.shaperFor(request.url)?.(503, message);
+      void reply.status(503).header('connection', 'close').header('retry-after', '1');
+      for (const [name, value] of Object.entries(shaped?.headers ?? {})) {
+        if (!reply.hasHeader(name)) void reply.header(name, value);
       }
-      // Draining: a request that still arrives on a kept-alive connection is sent elsewhere now,
-      // before it can meet a store this process is closing. Health stays answerable.
-      if (lifecycle.draining && !request.url.startsWith('/health')) {
-        const message = 'Draining: retry on another instance';
-        // A front answers in its own shape (the OpenAI-compatible one in OpenAI's).
-        const shaped = errorShapes.shaperFor(request.url)?.(503, message);
-        void reply.status(503).header('connection', 'close').header('retry-after', '1');
-        for (const [name, value] of Object.entries(shaped?.headers ?? {})) {
-          if (!reply.hasHeader(name)) void reply.header(name, value);
-        }
-        void reply
-          .type('application/json')
-          .send(JSON.stringify(shaped ? shaped.body : { statusCode: 503, message }));
-        return;
-      }
-      done();
-    });
+      void reply
+        .type('application/json')
+        .send(JSON.stringify(shaped ? shaped.body : { statusCode: 503, message }));
+      return;
+    }
+    securityHeaders.onUnmatched(request, reply);
+    done();
+  });
+  return Promise.resolve();
 }
 
 /**

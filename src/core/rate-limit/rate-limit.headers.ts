@@ -10,6 +10,12 @@ export interface RateLimitPolicy {
   limitText: string;
   /** '' for the client limit, `-<name>` for the others. */
   suffix: string;
+  /** `"client";r=`, this limit's part of `RateLimit` up to its remaining count. */
+  standingPrefix: string;
+  /** `x-ratelimit-limit<suffix>`, and the same for remaining and reset. */
+  limitHeader: string;
+  remainingHeader: string;
+  resetHeader: string;
 }
 
 interface PolicyState {
@@ -18,12 +24,18 @@ interface PolicyState {
   resetSeconds: number;
 }
 
-const policies = new WeakMap<Map<string, string>, Map<string, PolicyState>>();
+/**
+ * The standings already written into a reply's headers, kept on the headers map itself: a
+ * WeakMap entry per reply cost the garbage collector an ephemeron per request.
+ */
+const STANDINGS = Symbol('rateLimitStandings');
+type HeadersWithStandings = Map<string, string> & { [STANDINGS]?: PolicyState[] };
 
 /**
  * Records one call's standing against a limit and rewrites the response's headers: the IETF
  * `RateLimit-Policy` / `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers) and the common
  * `X-RateLimit-*` ones. In a batch the lowest remaining count wins, whatever order calls finish in.
+ * A reply's first limit (most replies count one or two) is written from prepared strings.
  */
 export function writePolicyHeaders(
   headers: Map<string, string>,
@@ -31,30 +43,35 @@ export function writePolicyHeaders(
   remaining: number,
   resetSeconds: number,
 ): void {
-  const name = policy.name;
-  const state: PolicyState = { policy, remaining, resetSeconds };
-  let byName = policies.get(headers);
-  if (!byName) {
-    byName = new Map();
-    policies.set(headers, byName);
+  const target = headers as HeadersWithStandings;
+  const states = target[STANDINGS];
+  if (states === undefined) {
+    target[STANDINGS] = [{ policy, remaining, resetSeconds }];
+    headers.set('ratelimit-policy', policy.policy);
+    headers.set('ratelimit', `${policy.standingPrefix}${remaining};t=${resetSeconds}`);
+  } else {
+    const previous = states.find((state) => state.policy.name === policy.name);
+    if (previous) {
+      if (previous.remaining < remaining) return;
+      previous.policy = policy;
+      previous.remaining = remaining;
+      previous.resetSeconds = resetSeconds;
+    } else {
+      states.push({ policy, remaining, resetSeconds });
+    }
+    let policyText = '';
+    let standing = '';
+    for (const state of states) {
+      const separator = policyText ? ', ' : '';
+      policyText += separator + state.policy.policy;
+      standing += `${separator}${state.policy.standingPrefix}${state.remaining};t=${state.resetSeconds}`;
+    }
+    headers.set('ratelimit-policy', policyText);
+    headers.set('ratelimit', standing);
   }
-  const previous = byName.get(name);
-  if (previous && previous.remaining < state.remaining) return;
-  byName.set(name, state);
-
-  let policyText = '';
-  let standing = '';
-  for (const [n, p] of byName) {
-    const separator = policyText ? ', ' : '';
-    policyText += separator + p.policy.policy;
-    standing += `${separator}"${n}";r=${p.remaining};t=${p.resetSeconds}`;
-  }
-  headers.set('ratelimit-policy', policyText);
-  headers.set('ratelimit', standing);
-  const suffix = policy.suffix;
-  headers.set(`x-ratelimit-limit${suffix}`, policy.limitText);
-  headers.set(`x-ratelimit-remaining${suffix}`, String(remaining));
-  headers.set(`x-ratelimit-reset${suffix}`, String(resetSeconds));
+  headers.set(policy.limitHeader, policy.limitText);
+  headers.set(policy.remainingHeader, String(remaining));
+  headers.set(policy.resetHeader, String(resetSeconds));
 }
 
 /** A limit's fixed header parts. */
@@ -63,13 +80,18 @@ export function rateLimitPolicy(
   limit: number,
   windowSeconds: number,
 ): RateLimitPolicy {
+  const suffix = name === CLIENT_THROTTLER ? '' : `-${name}`;
   return {
     name,
     limit,
     windowSeconds,
     policy: `"${name}";q=${limit};w=${windowSeconds}`,
     limitText: String(limit),
-    suffix: name === CLIENT_THROTTLER ? '' : `-${name}`,
+    suffix,
+    standingPrefix: `"${name}";r=`,
+    limitHeader: `x-ratelimit-limit${suffix}`,
+    remainingHeader: `x-ratelimit-remaining${suffix}`,
+    resetHeader: `x-ratelimit-reset${suffix}`,
   };
 }
 

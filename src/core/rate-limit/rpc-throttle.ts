@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RpcCallContext } from '../rpc/rpc-call-context.js';
 import { ipKey } from '../rpc/client-ip.js';
+import type { RateLimitPolicy } from './rate-limit.headers.js';
 import { CLIENT_THROTTLER, SESSION_THROTTLER } from './rate-limit.options.js';
 
 /** Longest params value kept as it is in a store key; longer ones are hashed. */
@@ -24,13 +25,17 @@ function who(call: RpcCallContext): string {
  * One limit as it applies to one method, prepared at boot: the store key's prefix, the limit and
  * window, the header text that never changes, and how to find the call's tracker.
  */
-export class RpcThrottle {
+export class RpcThrottle implements RateLimitPolicy {
   readonly windowSeconds: number;
   /** `"client";q=60;w=60`, this limit's part of `RateLimit-Policy`. */
   readonly policy: string;
   readonly limitText: string;
   /** Header suffix: '' for the client limit (`X-RateLimit-Limit`), `-session` for the others. */
   readonly suffix: string;
+  readonly standingPrefix: string;
+  readonly limitHeader: string;
+  readonly remainingHeader: string;
+  readonly resetHeader: string;
   private readonly prefix: string;
 
   constructor(
@@ -44,6 +49,10 @@ export class RpcThrottle {
     this.policy = `"${name}";q=${limit};w=${this.windowSeconds}`;
     this.limitText = String(limit);
     this.suffix = name === CLIENT_THROTTLER ? '' : `-${name}`;
+    this.standingPrefix = `"${name}";r=`;
+    this.limitHeader = `x-ratelimit-limit${this.suffix}`;
+    this.remainingHeader = `x-ratelimit-remaining${this.suffix}`;
+    this.resetHeader = `x-ratelimit-reset${this.suffix}`;
     this.prefix = `${name}:`;
   }
 

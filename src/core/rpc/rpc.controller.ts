@@ -4,28 +4,32 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RpcDispatcher } from './rpc-dispatcher.js';
 import type { JsonRpcResponse } from './json-rpc.types.js';
 import { RpcErrorCode } from './rpc-error-code.js';
-import { requestCorrelationId } from '../logging/correlation-id.js';
 import { GatewayConfig } from '../config/gateway-config.js';
-import { clientIp } from './client-ip.js';
-import type { Caller } from '../identity/caller.js';
-import { REQUEST_CALLER } from './rpc-call-context.js';
+import { trustedProxies, type TrustedProxies } from './client-ip.js';
+import { HttpRpcOrigin } from './http-rpc.origin.js';
+
+const JSON_CONTENT_TYPE = /^application\/(json|json-rpc)\s*(;|$)/i;
 
 /** The HTTP transport: POST /rpc. It only turns a body into a dispatch and a dispatch into a reply. */
 @Controller()
 export class RpcController {
+  private readonly proxies: TrustedProxies;
+
   constructor(
     private readonly dispatcher: RpcDispatcher,
-    private readonly config: GatewayConfig,
-  ) {}
+    config: GatewayConfig,
+  ) {
+    this.proxies = trustedProxies(config.gateway.trustedProxies);
+  }
 
   @Post('rpc')
   @HttpCode(200)
-  // Helmet's page headers (CSP, framing) mean nothing on a JSON reply, and @fastify/helmet
-  // rebuilds its middleware on every request; configureGatewayApp sets the API's own headers.
+  // Page policies (CSP, framing) mean nothing on a JSON reply: the route gets the API's own
+  // headers instead (core/http/response-headers.hook.ts).
   @RouteConfig({ helmet: { skipRoute: true } })
   async handle(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const contentType = request.headers['content-type'] ?? '';
-    if (!/^application\/(json|json-rpc)\s*(;|$)/i.test(contentType)) {
+    if (contentType !== 'application/json' && !JSON_CONTENT_TYPE.test(contentType)) {
       await reply
         .status(415)
         .type('application/json')
@@ -41,35 +45,10 @@ export class RpcController {
         );
       return;
     }
-    // Watched from the first read of the signal on: most calls never look at it, and an
-    // AbortController with a close listener costs more than such a call. The response closes
-    // when the connection does; before the reply has been written, that means the client went
-    // away and the call is cancelled. (The request stream closes as soon as its body is read, so
-    // it says nothing about the client.)
-    let controller: AbortController | undefined;
-    const onClose = (): void => {
-      if (!reply.raw.writableEnded) controller?.abort(new Error('client disconnected'));
-    };
+    const origin = new HttpRpcOrigin(request, reply, this.proxies);
     try {
-      const { response, responseHeaders } = await this.dispatcher.dispatch(request.body, {
-        transport: 'http',
-        ip: clientIp(request.ip, request.headers, this.config.gateway.trustedProxies),
-        headers: request.headers,
-        correlationId: requestCorrelationId(request),
-        caller: (request as FastifyRequest & { [REQUEST_CALLER]?: Caller })[REQUEST_CALLER],
-        get signal() {
-          if (!controller) {
-            controller = new AbortController();
-            if (reply.raw.destroyed || request.raw.socket?.destroyed) {
-              controller.abort(new Error('client disconnected'));
-            } else {
-              reply.raw.on('close', onClose);
-            }
-          }
-          return controller.signal;
-        },
-      });
-      responseHeaders.forEach((value, name) => void reply.header(name, value));
+      const { response, responseHeaders } = await this.dispatcher.dispatch(request.body, origin);
+      for (const [name, value] of responseHeaders) void reply.header(name, value);
       if (response === undefined) {
         await reply.status(204).send();
         return;
@@ -78,7 +57,7 @@ export class RpcController {
       if (status !== 200) void reply.header('retry-after', retryAfterSeconds(response));
       await reply.status(status).type('application/json').send(JSON.stringify(response));
     } finally {
-      if (controller) reply.raw.off('close', onClose);
+      origin.release();
     }
   }
 }
