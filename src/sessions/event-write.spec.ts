@@ -128,6 +128,17 @@ describe.each(engines)('group-committed appends on $name', ({ name, url, skip })
       expect(await store.lastSeq(ended)).toBe(2);
     });
 
+    it('stores nothing of a call that fails mid-write (one key twice in one append)', async () => {
+      const key = await newSession();
+      await expect(
+        store.append(key, [message('one', 'twice'), message('two', 'twice')]),
+      ).rejects.toThrow();
+      expect(await store.lastSeq(key)).toBe(1);
+      expect(await store.history(key, 0, 10)).toHaveLength(1);
+      const [next] = await store.append(key, [message('after')]);
+      expect(next.seq).toBe(2);
+    });
+
     it('refuses a stale fencing token, and frees the lease with the turn’s last append', async () => {
       const key = await newSession();
       const held = (await leases.acquire(key, 'a', 30_000))!;

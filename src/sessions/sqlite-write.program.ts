@@ -45,12 +45,12 @@ export type SqliteWriteRun = (calls: SqliteWriteCall[], at: string) => SqliteCal
 export type Sha256Hex = (text: string) => string;
 
 /**
- * The SQLite append path, on one connection: a batch is one `BEGIN IMMEDIATE` transaction, each
- * call in its own savepoint (a nested better-sqlite3 transaction) so that a failing call fails
- * alone, on statements prepared once. `seq` is reserved by bumping `sessions.last_seq` under
- * SQLite's single writer, so it can neither gap nor repeat; the lease lives on the same row, so
- * the fence is read from the very row version written (RETURNING gives the new row, whose owner
- * a release just cleared: the token alone fences).
+ * The SQLite append path, on one connection: a batch is one `BEGIN IMMEDIATE` transaction on
+ * statements prepared once. A call that is refused (no session, ended, lease lost, key used) is
+ * refused before it writes anything, so it fails alone with nothing to undo; a session's create
+ * runs in a savepoint. `seq` is reserved by reading and moving `sessions.last_seq` under SQLite's
+ * single writer (the transaction holds the write lock), so it can neither gap nor repeat; the
+ * lease lives on the same row, so the fence is read from the row the append then moves on.
  *
  * Each event is hash-chained to the one before it in the same transaction: its hash is SHA-256
  * over the canonical JSON of {at, data, prev, seq, sessionKey, type} (see chain-hash.ts; the data
@@ -77,7 +77,7 @@ export function sqliteWriteProgram(db: SqliteConnection, sha256: Sha256Hex): Sql
     }
     return prepared;
   };
-  /** A refusal is thrown to roll the call back to its savepoint, and reported as data. */
+  /** A refusal is thrown out of the call (before it wrote anything) and reported as data. */
   const refuse = (reason: string, key?: string): never => {
     throw Object.assign(new Error(reason), { refusal: reason, key });
   };
@@ -114,11 +114,11 @@ export function sqliteWriteProgram(db: SqliteConnection, sha256: Sha256Hex): Sql
       return 1;
     }
     const { sessionKey, events } = call;
+    // Every refusal is decided before the first write, so a refused call leaves nothing to undo
+    // and needs no savepoint: three statements per append (four with an idempotency key).
     const row = statement(
-      `UPDATE "sessions" SET "last_seq" = "last_seq" + ?${call.release ? `, "lease_owner" = NULL` : ''}
-       WHERE "session_key" = ? RETURNING "last_seq", "last_hash", "status", "lease_token"`,
-    ).get(events.length, sessionKey);
-    // A refused call rolls back to its savepoint, undoing the bump above.
+      `SELECT "last_seq", "last_hash", "status", "lease_token" FROM "sessions" WHERE "session_key" = ?`,
+    ).get(sessionKey);
     if (row === undefined) return refuse('not-found');
     if (call.expectActive && row.status === 'ended') refuse('ended');
     if (call.fenceToken !== null && Number(row.lease_token) !== call.fenceToken) {
@@ -132,7 +132,7 @@ export function sqliteWriteProgram(db: SqliteConnection, sha256: Sha256Hex): Sql
       ).get(sessionKey, ...keys);
       if (used !== undefined) refuse('key-used', String(used.idempotency_key));
     }
-    const firstSeq = Number(row.last_seq) - events.length + 1;
+    const firstSeq = Number(row.last_seq) + 1;
     const head = insertEvents(
       sessionKey,
       events.map((e, i): [number, string, string, string | null] => [
@@ -144,20 +144,23 @@ export function sqliteWriteProgram(db: SqliteConnection, sha256: Sha256Hex): Sql
       at,
       typeof row.last_hash === 'string' ? row.last_hash : GENESIS,
     );
-    statement(`UPDATE "sessions" SET "last_hash" = ? WHERE "session_key" = ?`).run(
-      head,
-      sessionKey,
-    );
-    if (call.ends && row.status !== 'ended') {
-      statement(
-        `UPDATE "sessions" SET "status" = 'ended', "ended_at" = ? WHERE "session_key" = ?`,
-      ).run(at, sessionKey);
-    }
+    // The seq, the chain head, a release of the lease and the end, in one update of the row.
+    const ends = call.ends && row.status !== 'ended';
+    statement(
+      `UPDATE "sessions" SET "last_seq" = ?, "last_hash" = ?` +
+        (call.release ? `, "lease_owner" = NULL` : '') +
+        (ends ? `, "status" = 'ended', "ended_at" = ?` : '') +
+        ` WHERE "session_key" = ?`,
+    ).run(firstSeq + events.length - 1, head, ...(ends ? [at] : []), sessionKey);
     return firstSeq;
   };
   const outcome = (call: SqliteWriteCall, at: string): SqliteCallOutcome => {
     try {
-      return { ok: true, firstSeq: db.transaction(() => apply(call, at))() };
+      // A create writes twice before it can fail, so it keeps a savepoint; an append refuses
+      // before writing (see apply), and any other error mid-append fails the whole batch.
+      const firstSeq =
+        call.kind === 'create' ? db.transaction(() => apply(call, at))() : apply(call, at);
+      return { ok: true, firstSeq };
     } catch (error) {
       const refusal = (error as { refusal?: unknown } | null)?.refusal;
       if (typeof refusal === 'string') {
@@ -167,6 +170,7 @@ export function sqliteWriteProgram(db: SqliteConnection, sha256: Sha256Hex): Sql
           key: (error as { key?: string }).key,
         };
       }
+      if (call.kind === 'append') throw error;
       const { message, code } = error as { message?: unknown; code?: unknown };
       return {
         ok: false,
