@@ -1,6 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { validateSync } from '../validation/class-validator.parts.js';
 import { isPrototypeKey } from '../config/prototype-key.js';
 import {
   publicViolations,
