@@ -285,7 +285,8 @@ describe('ToolRegistry', () => {
 
   it("the built-in tools' schemas, compiled without the meta-schema check, pass it", () => {
     const ajv = new Ajv({ strict: false });
-    for (const tool of [new EchoTool(), new ClockNowTool()]) {
+    const builtIns: Tool[] = [new EchoTool(), new ClockNowTool()];
+    for (const tool of builtIns) {
       for (const schema of [tool.inputSchema, tool.outputSchema].filter(Boolean)) {
         expect(ajv.validateSchema(schema as object), `${tool.name}: ${ajv.errorsText()}`).toBe(
           true,
