@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import { holdYoungGenerationDuringBoot } from './boot-heap.js';
 import { ConfigValidationError } from './core/config/config-validation.error.js';
 import { loadConfig } from './core/config/config.loader.js';
 
@@ -29,10 +30,12 @@ function required(values: Record<string, unknown>, name: string): string {
 
 // Each command imports what it runs: `token` or `migrate` never load Nest, Fastify or the app.
 async function serve(): Promise<void> {
+  const releaseYoungGeneration = holdYoungGenerationDuringBoot();
   const { createGatewayApp } = await import('./gateway.factory.js');
   const { announceFirstRun, installSignalHandlers, listenGateway } = await import('./serve.js');
   const app = await createGatewayApp();
   await listenGateway(app);
+  releaseYoungGeneration();
   installSignalHandlers(app);
   await announceFirstRun(app);
 }

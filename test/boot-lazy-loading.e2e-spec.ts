@@ -35,6 +35,10 @@ const OPTIONAL = [
   'pg',
   'prom-client',
   '@nestjs/serve-static',
+  // class-validator's index (every decorator, with validator.js and libphonenumber-js) and the
+  // JSON Schema package that needs it: the built-in params classes convert without them.
+  'libphonenumber-js',
+  'class-validator-jsonschema',
   // Tracing is off unless OTEL_* asks for it: no OpenTelemetry package at all.
   ...TRACING,
 ];
@@ -116,11 +120,31 @@ describe('boot loads optional dependencies only when the config uses them', () =
     const loaded = gateway.packages();
     for (const name of OPTIONAL) expect(loaded.has(name), name).toBe(false);
     expect(loaded.has('better-sqlite3')).toBe(true);
+    expect(gateway.urls().filter((url) => url.endsWith('/class-validator/cjs/index.js'))).toEqual(
+      [],
+    );
     // The dashboard is on by default: its static files are served when a build is there.
     if (!existsSync(join(ROOT, 'public/index.html'))) {
       throw new Error('public/index.html is missing: run `npm run build` first');
     }
     expect(loaded.has('@fastify/static')).toBe(true);
+  });
+
+  it("publishes rpc.discover without class-validator-jsonschema or class-validator's index", async () => {
+    const gateway = await boot();
+    const token = await signToken({ sub: 'reader', scope: 'agents:read' });
+    const response = await fetch(`${gateway.baseUrl}/rpc`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'rpc.discover' }),
+    });
+    const { result } = (await response.json()) as {
+      result: { methods: Array<{ name: string; params: unknown[] }> };
+    };
+    const create = result.methods.find((method) => method.name === 'session.create');
+    expect(JSON.stringify(create?.params)).toContain('"maxLength"');
+    expect(gateway.packages().has('class-validator-jsonschema')).toBe(false);
+    expect(gateway.urls().some((url) => url.endsWith('/class-validator/cjs/index.js'))).toBe(false);
   });
 
   it('loads prom-client on the first /metrics scrape, not before', async () => {

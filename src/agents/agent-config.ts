@@ -13,8 +13,8 @@ import {
   ValidateIf,
   ValidateNested,
   validateSync,
-  type ValidationError,
-} from 'class-validator';
+} from '../core/validation/class-validator.parts.js';
+import type { ValidationError } from 'class-validator';
 import { describeViolations, violationsFromClassValidator } from '../core/validation/violation.js';
 import { BudgetsConfig } from '../core/config/budgets-config.js';
 import { ConfigValidationError } from '../core/config/config-validation.error.js';

@@ -1,4 +1,4 @@
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsString, MaxLength, MinLength } from '../core/validation/class-validator.parts.js';
 import type { AgentStatusInput } from './agent.types.js';
 
 export class AgentStatusParams implements AgentStatusInput {

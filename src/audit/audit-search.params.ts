@@ -7,7 +7,7 @@ import {
   MaxLength,
   Min,
   MinLength,
-} from 'class-validator';
+} from '../core/validation/class-validator.parts.js';
 
 export const MAX_AUDIT_PAGE = 200;
 

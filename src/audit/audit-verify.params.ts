@@ -1,4 +1,9 @@
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import {
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+} from '../core/validation/class-validator.parts.js';
 
 /** `audit.verify`: one session's chain, or (no key) the security log's. */
 export class AuditVerifyParams {

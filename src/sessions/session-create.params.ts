@@ -5,8 +5,8 @@ import {
   MaxLength,
   MinLength,
   ValidateBy,
-  type ValidationOptions,
-} from 'class-validator';
+} from '../core/validation/class-validator.parts.js';
+import type { ValidationOptions } from 'class-validator';
 import type { SessionCreateInput } from './session-api.types.js';
 
 /** Largest accepted `metadata`, in characters of its JSON. */

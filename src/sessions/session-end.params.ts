@@ -1,4 +1,4 @@
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from '../core/validation/class-validator.parts.js';
 import { IsSessionKey } from './session-key.validators.js';
 import type { SessionEndInput } from './session-api.types.js';
 

@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from '../core/validation/class-validator.parts.js';
 import { IsSessionKey } from './session-key.validators.js';
 import type { SessionHistoryInput } from './session-api.types.js';
 

@@ -1,4 +1,10 @@
-import { IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import {
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+} from '../core/validation/class-validator.parts.js';
 import { IsSessionKey } from './session-key.validators.js';
 import type { SessionMessageInput } from './session-api.types.js';
 

@@ -1,4 +1,12 @@
-import { IsInt, IsOptional, IsString, Max, Min, MinLength, MaxLength } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  MinLength,
+  MaxLength,
+} from '../core/validation/class-validator.parts.js';
 import { IsSessionKey } from './session-key.validators.js';
 
 export class SessionsListParams {

@@ -1,4 +1,10 @@
-import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import {
+  IsIn,
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+} from '../core/validation/class-validator.parts.js';
 import { IsSessionKey } from './session-key.validators.js';
 import type { ToolApprovalDecision, ToolApproveInput } from './tool-approval.types.js';
 

@@ -10,8 +10,8 @@ import {
   MinLength,
   ValidateIf,
   validateSync,
-  type ValidationError,
-} from 'class-validator';
+} from '../core/validation/class-validator.parts.js';
+import type { ValidationError } from 'class-validator';
 import { describeViolations, violationsFromClassValidator } from '../core/validation/violation.js';
 import { ConfigValidationError } from '../core/config/config-validation.error.js';
 import { parseDuration } from '../core/config/duration.js';

@@ -1,4 +1,4 @@
-import { ValidateBy } from 'class-validator';
+import { ValidateBy } from '../core/validation/class-validator.parts.js';
 
 /**
  * Which tool calls made by a turn wait for a human decision: the named tools, those whose

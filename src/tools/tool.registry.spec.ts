@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../core/config/config.loader.js';
 import { GatewayErrorCode } from '../core/errors/gateway-error-code.js';
+import { ClockNowTool } from './clock-now.tool.js';
+import { EchoTool } from './echo.tool.js';
 import { GatewayTool } from './tool.decorator.js';
 import {
   ToolFailedException,
@@ -291,6 +294,18 @@ describe('ToolRegistry', () => {
         tool: name,
         reason: 'invalid-result',
       });
+    }
+  });
+
+  it("the built-in tools' schemas, compiled without the meta-schema check, pass it", () => {
+    const ajv = new Ajv({ strict: false });
+    const builtIns: Tool[] = [new EchoTool(), new ClockNowTool()];
+    for (const tool of builtIns) {
+      for (const schema of [tool.inputSchema, tool.outputSchema].filter(Boolean)) {
+        expect(ajv.validateSchema(schema as object), `${tool.name}: ${ajv.errorsText()}`).toBe(
+          true,
+        );
+      }
     }
   });
 });

@@ -57,8 +57,8 @@ export class ToolRegistry implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.register(new EchoTool());
-    this.register(new ClockNowTool());
+    this.add(new EchoTool(), true);
+    this.add(new ClockNowTool(), true);
     for (const wrapper of this.discovery.getProviders({ metadataKey: GatewayTool.KEY })) {
       const instance: unknown = wrapper.instance;
       if (!isTool(instance)) {
@@ -73,6 +73,14 @@ export class ToolRegistry implements OnModuleInit {
 
   /** Adds a tool; a duplicate name, a bad name or an uncompilable schema is refused. */
   register(tool: Tool): void {
+    this.add(tool, false);
+  }
+
+  /**
+   * `builtIn` (the gateway's own tools, whose specs check their schemas) skips checking the
+   * schemas against the JSON Schema meta-schema.
+   */
+  private add(tool: Tool, builtIn: boolean): void {
     if (!TOOL_NAME.test(tool.name)) {
       throw new Error(`Tool name "${tool.name}" must match ${String(TOOL_NAME)}`);
     }
@@ -84,9 +92,9 @@ export class ToolRegistry implements OnModuleInit {
     }
     this.tools.set(tool.name, {
       tool,
-      validateInput: this.schemas.compile(tool.name, 'inputSchema', tool.inputSchema),
+      validateInput: this.schemas.compile(tool.name, 'inputSchema', tool.inputSchema, builtIn),
       validateOutput: tool.outputSchema
-        ? this.schemas.compile(tool.name, 'outputSchema', tool.outputSchema)
+        ? this.schemas.compile(tool.name, 'outputSchema', tool.outputSchema, builtIn)
         : undefined,
     });
     this.changed();

@@ -1,4 +1,10 @@
-import { IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import {
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+} from '../core/validation/class-validator.parts.js';
 import type { ToolsExecuteInput } from './tool.types.js';
 
 export class ToolsExecuteParams implements ToolsExecuteInput {

@@ -1,4 +1,9 @@
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import {
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+} from '../core/validation/class-validator.parts.js';
 import type { ToolsListInput } from './tool.types.js';
 
 export class ToolsListParams implements ToolsListInput {

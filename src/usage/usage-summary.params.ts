@@ -1,4 +1,11 @@
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+} from '../core/validation/class-validator.parts.js';
 
 export class UsageSummaryParams {
   /** ISO 8601: the first bucket holds this time; default 24 hours ago. */

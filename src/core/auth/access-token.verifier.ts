@@ -1,14 +1,11 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { webcrypto } from 'node:crypto';
-import {
-  createRemoteJWKSet,
-  decodeProtectedHeader,
-  errors,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  type ProtectedHeaderParameters,
-} from 'jose';
+import type { JWTPayload, JWTVerifyGetKey, ProtectedHeaderParameters } from 'jose';
+// jose's subpaths, not its index: the index loads all of JWE, JWK and key generation at boot.
+import { decodeProtectedHeader } from 'jose/decode/protected_header';
+import * as errors from 'jose/errors';
+import { createRemoteJWKSet } from 'jose/jwks/remote';
+import { jwtVerify } from 'jose/jwt/verify';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { AUTH_MODULE_OPTIONS, type AuthModuleOptions } from './auth-module.options.js';
 import { AuthSecrets } from './auth-secrets.js';

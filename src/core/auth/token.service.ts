@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SignJWT } from 'jose';
+import { SignJWT } from 'jose/jwt/sign';
 import { randomUUID } from 'node:crypto';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { AuthSecrets } from './auth-secrets.js';

@@ -1,4 +1,4 @@
-import { IsBoolean, IsInt, Min } from 'class-validator';
+import { IsBoolean, IsInt, Min } from '../validation/class-validator.parts.js';
 import { duration, boolean, DURATION } from './config.decorators.js';
 
 /** Human approval of tool calls made by turns (agents' and MCP servers' `approval`). */

@@ -1,5 +1,10 @@
 import { Type } from 'class-transformer';
-import { IsOptional, IsString, MinLength, ValidateNested } from 'class-validator';
+import {
+  IsOptional,
+  IsString,
+  MinLength,
+  ValidateNested,
+} from '../validation/class-validator.parts.js';
 import { JwtConfig } from './jwt-config.js';
 
 export class AuthConfig {

@@ -1,5 +1,11 @@
 import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  Max,
+  Min,
+  ValidateNested,
+} from '../validation/class-validator.parts.js';
 import { parseDuration } from './duration.js';
 
 const WINDOW = {

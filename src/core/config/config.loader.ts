@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { validateSync } from '../validation/class-validator.parts.js';
+import type { ValidationError } from 'class-validator';
 import { describeViolations, violationsFromClassValidator } from '../validation/violation.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -1,4 +1,4 @@
-import { IsBoolean, IsString, Matches } from 'class-validator';
+import { IsBoolean, IsString, Matches } from '../validation/class-validator.parts.js';
 import { boolean } from './config.decorators.js';
 
 export class DatabaseConfig {

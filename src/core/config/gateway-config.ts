@@ -6,7 +6,7 @@ import {
   IsString,
   MaxLength,
   ValidateNested,
-} from 'class-validator';
+} from '../validation/class-validator.parts.js';
 import { BudgetsConfig, UsageConfig } from './budgets-config.js';
 import { ServerConfig } from './server-config.js';
 import { WsConfig } from './ws-config.js';

@@ -7,8 +7,8 @@ import {
   Min,
   MinLength,
   ValidateBy,
-  type ValidationArguments,
-} from 'class-validator';
+} from '../validation/class-validator.parts.js';
+import type { ValidationArguments } from 'class-validator';
 import { duration, DURATION } from './config.decorators.js';
 import { jwksUrlProblem, type JwksSettings } from './jwks-url.policy.js';
 

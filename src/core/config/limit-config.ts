@@ -1,4 +1,4 @@
-import { IsInt, Min } from 'class-validator';
+import { IsInt, Min } from '../validation/class-validator.parts.js';
 import { duration, integer, DURATION } from './config.decorators.js';
 
 export class LimitConfig {

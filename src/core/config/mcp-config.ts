@@ -1,4 +1,11 @@
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+} from '../validation/class-validator.parts.js';
 import { duration, integer, DURATION } from './config.decorators.js';
 
 /** The MCP front door at /mcp. Sessions live on the instance that opened them. */

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, ValidateNested } from 'class-validator';
+import { IsIn, ValidateNested } from '../validation/class-validator.parts.js';
 import { LimitConfig } from './limit-config.js';
 
 export class RateLimitConfig {

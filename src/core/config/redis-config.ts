@@ -1,4 +1,4 @@
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { IsOptional, IsString, Matches } from '../validation/class-validator.parts.js';
 
 export class RedisConfig {
   @IsOptional()

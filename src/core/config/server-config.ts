@@ -1,4 +1,11 @@
-import { IsArray, IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import {
+  IsArray,
+  IsInt,
+  IsString,
+  Max,
+  Min,
+  MinLength,
+} from '../validation/class-validator.parts.js';
 import { duration, bytes, integer, DURATION, BYTES } from './config.decorators.js';
 
 export class ServerConfig {

@@ -1,4 +1,4 @@
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from '../validation/class-validator.parts.js';
 import { duration, bytes, integer, DURATION, BYTES } from './config.decorators.js';
 
 export class SessionsConfig {

@@ -1,4 +1,4 @@
-import { IsInt, Min } from 'class-validator';
+import { IsInt, Min } from '../validation/class-validator.parts.js';
 import { duration, DURATION } from './config.decorators.js';
 
 export class ToolsConfig {

@@ -1,8 +1,15 @@
-import { getMetadataStorage, ValidationTypes } from 'class-validator';
-import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
-import { defaultConverters } from 'class-validator-jsonschema/build/defaultConverters.js';
+import { createRequire } from 'node:module';
+import type * as ClassValidatorJsonSchema from 'class-validator-jsonschema';
+import { getMetadataStorage, ValidationTypes } from '../validation/class-validator.parts.js';
+import {
+  allConstraintMetas,
+  BUILT_IN_CONVERTERS,
+  generateClassSchema,
+  type ConstraintMeta,
+  type JsonSchema,
+} from './rpc-params.schema-generator.js';
 
-export type JsonSchema = Record<string, unknown>;
+export type { JsonSchema };
 
 export const SCHEMA_REF_PREFIX = '#/components/schemas/';
 
@@ -19,10 +26,45 @@ const OWN_CONVERTERS = {
   }),
 };
 
-const KNOWN_CONSTRAINTS = new Set<string>([
-  ...Object.keys(defaultConverters),
+const FAST_CONSTRAINTS = new Set<string>([
+  ...Object.keys(BUILT_IN_CONVERTERS),
   ...Object.keys(OWN_CONVERTERS),
 ]);
+
+const load = createRequire(import.meta.url);
+
+/**
+ * class-validator-jsonschema, loaded on first need: only a class with a constraint outside
+ * BUILT_IN_CONVERTERS needs it, and it loads class-validator's whole index.
+ */
+function jsonSchemaPackage(): {
+  validationMetadatasToSchemas: typeof ClassValidatorJsonSchema.validationMetadatasToSchemas;
+  defaultConverters: Record<string, unknown>;
+} {
+  const { validationMetadatasToSchemas } = load(
+    'class-validator-jsonschema',
+  ) as typeof ClassValidatorJsonSchema;
+  const { defaultConverters } = load('class-validator-jsonschema/build/defaultConverters.js') as {
+    defaultConverters: Record<string, unknown>;
+  };
+  return { validationMetadatasToSchemas, defaultConverters };
+}
+
+const GENERATOR_OPTIONS = {
+  refPointerPrefix: SCHEMA_REF_PREFIX,
+  additionalConverters: {
+    [ValidationTypes.CUSTOM_VALIDATION]: describeCustomValidation,
+    ...OWN_CONVERTERS,
+  },
+};
+
+/** Every class's schema, by class-validator-jsonschema (what the generator here must equal). */
+export function schemasByPackage(): Record<string, JsonSchema> {
+  return jsonSchemaPackage().validationMetadatasToSchemas(GENERATOR_OPTIONS) as Record<
+    string,
+    JsonSchema
+  >;
+}
 
 /**
  * A custom validator (ValidateBy) is described by its property's TypeScript type, which becomes a
@@ -71,30 +113,29 @@ function withDefaults(paramsClass: new () => object, schema: JsonSchema): JsonSc
   return { ...schema, properties };
 }
 
+type ParamsClass = abstract new (...args: never[]) => unknown;
+
 /**
  * The JSON Schemas of params classes, from their class-validator decorators: the one source for
  * what rpc.discover publishes and for the validators the pipeline compiles. Each schema is
- * closed (`additionalProperties: false`), as params are whitelisted.
+ * closed (`additionalProperties: false`), as params are whitelisted. A class is converted here
+ * when every constraint it has is a built-in conversion (all of the gateway's own are), else by
+ * class-validator-jsonschema, loaded then; the two give the same schema
+ * (rpc-params.schema-generator.spec.ts). Schemas are made on first request and kept.
  */
 export class RpcParamsSchemas {
-  private readonly components: Record<string, JsonSchema>;
+  private readonly metas: ConstraintMeta[] = allConstraintMetas();
+  /** Classes with validation metadata of their own, by name: what a `$ref` can point to. */
+  private readonly classes = new Map<string, ParamsClass>();
+  private readonly components = new Map<string, JsonSchema>();
+  private byPackage?: Record<string, JsonSchema>;
 
   constructor() {
-    const generated = validationMetadatasToSchemas({
-      refPointerPrefix: SCHEMA_REF_PREFIX,
-      additionalConverters: {
-        [ValidationTypes.CUSTOM_VALIDATION]: describeCustomValidation,
-        ...OWN_CONVERTERS,
-      },
-    }) as Record<string, JsonSchema>;
-    // A nested type without class-validator metadata has no schema: its refs would dangle.
-    const known = new Set(Object.keys(generated));
-    this.components = Object.fromEntries(
-      Object.entries(generated).map(([name, schema]) => [
-        name,
-        { ...(withoutDanglingRefs(schema, known) as JsonSchema), additionalProperties: false },
-      ]),
-    );
+    for (const meta of this.metas) {
+      if (typeof meta.target === 'function') {
+        this.classes.set(meta.target.name, meta.target as ParamsClass);
+      }
+    }
   }
 
   /** The schema of a params class (with its defaults), and every component it refers to. */
@@ -104,7 +145,7 @@ export class RpcParamsSchemas {
   } {
     const components = new Map<string, JsonSchema>();
     const collect = (name: string): void => {
-      const schema = this.components[name];
+      const schema = this.component(name);
       if (!schema || components.has(name)) return;
       components.set(name, name === paramsClass.name ? withDefaults(paramsClass, schema) : schema);
       for (const ref of JSON.stringify(schema).matchAll(/#\/components\/schemas\/([\w$]+)/g)) {
@@ -135,7 +176,41 @@ export class RpcParamsSchemas {
       const [constraint] = meta.constraintCls
         ? storage.getTargetValidatorConstraints(meta.constraintCls)
         : [];
-      return constraint !== undefined && KNOWN_CONSTRAINTS.has(constraint.name);
+      if (constraint === undefined) return false;
+      return (
+        FAST_CONSTRAINTS.has(constraint.name) ||
+        constraint.name in jsonSchemaPackage().defaultConverters
+      );
     });
+  }
+
+  /** A class's closed schema, made on first request; undefined for a class without metadata. */
+  private component(name: string): JsonSchema | undefined {
+    const cached = this.components.get(name);
+    if (cached) return cached;
+    const target = this.classes.get(name);
+    if (!target) return undefined;
+    const generated = this.onlyBuiltIns(target)
+      ? generateClassSchema(target, this.metas, GENERATOR_OPTIONS)
+      : (this.byPackage ??= schemasByPackage())[name];
+    if (!generated) return undefined;
+    // A nested type without class-validator metadata has no schema: its refs would dangle.
+    const known = new Set(this.classes.keys());
+    const schema = {
+      ...(withoutDanglingRefs(generated, known) as JsonSchema),
+      additionalProperties: false,
+    };
+    this.components.set(name, schema);
+    return schema;
+  }
+
+  /** Whether every constraint on the class and its parents converts without the package. */
+  private onlyBuiltIns(target: ParamsClass): boolean {
+    return this.metas.every(
+      (meta) =>
+        typeof meta.target !== 'function' ||
+        !(meta.target === target || target.prototype instanceof meta.target) ||
+        FAST_CONSTRAINTS.has(meta.type),
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { IsInt, IsObject, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RpcErrorCode } from './rpc-error-code.js';
 import { RpcParamsSchemas } from './rpc-params.schemas.js';
 import { MAX_PARAMS_DEPTH, RpcParamsCompiler } from './rpc-params.validator.js';
@@ -175,5 +175,15 @@ describe('validateParams', () => {
     expect(refusal({ n: 3 }, EvenParams).data).toEqual({
       violations: [{ path: 'n', message: 'must be even' }],
     });
+  });
+
+  it("generates a method's validator on its first call, once", () => {
+    const schemas = new RpcParamsSchemas();
+    const forClass = vi.spyOn(schemas, 'forClass');
+    const validate = new RpcParamsCompiler(schemas).compile(PageParams);
+    expect(forClass).not.toHaveBeenCalled();
+    expect(validate({ key: 'a' })).toEqual({ key: 'a', limit: 20 });
+    expect(() => validate({ key: 'a', limit: 101 })).toThrow(RpcException);
+    expect(forClass).toHaveBeenCalledTimes(1);
   });
 });
