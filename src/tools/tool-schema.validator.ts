@@ -9,36 +9,32 @@ import type { JsonSchema, ToolOutput, ToolResult } from './tool.types.js';
 // ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
+/** No coercion, no defaults, no removal: the tool gets exactly what the caller sent. */
+function toolAjv(validateSchema: boolean): Ajv {
+  return addFormats(
+    new Ajv({
+      allErrors: true,
+      coerceTypes: false,
+      useDefaults: false,
+      removeAdditional: false,
+      strict: false,
+      validateSchema,
+    }),
+  );
+}
+
 /**
  * The registry's schema checks: tools' schemas compiled once, at registration; a call's
  * arguments checked before the tool runs, its result checked after.
  */
 export class ToolSchemaValidator {
-  // No coercion, no defaults, no removal: the tool gets exactly what the caller sent.
-  private readonly ajv = addFormats(
-    new Ajv({
-      allErrors: true,
-      coerceTypes: false,
-      useDefaults: false,
-      removeAdditional: false,
-      strict: false,
-    }),
-  );
+  private readonly ajv = toolAjv(true);
 
   /**
    * For the built-in tools' own schemas, which their specs check: without checking them against
    * the JSON Schema meta-schema, whose compilation was 20 ms of every boot.
    */
-  private readonly trusted = addFormats(
-    new Ajv({
-      allErrors: true,
-      coerceTypes: false,
-      useDefaults: false,
-      removeAdditional: false,
-      strict: false,
-      validateSchema: false,
-    }),
-  );
+  private readonly trusted = toolAjv(false);
 
   /** Warnings (invalid results) are written by the registry's logger. */
   constructor(private readonly logger: Logger) {}
