@@ -7,7 +7,7 @@ import {
   atLeast,
   compare,
   lateOverEarly,
-  load,
+  loadAgentList,
   printReport,
   report,
   startFloor,
@@ -16,24 +16,7 @@ import {
 } from './support.mjs';
 
 const CONNECTIONS = 50;
-const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'agent.list', params: {} });
-
-async function run(baseUrl, headers) {
-  const options = {
-    url: `${baseUrl}/rpc`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-  };
-  // One checked call first: a benchmark of error replies would measure nothing.
-  const reply = await (await fetch(options.url, options)).json();
-  if (!Array.isArray(reply.result)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
-  const result = await load({ ...options, connections: CONNECTIONS });
-  if (result.non2xx || result.errors) {
-    throw new Error(`${result.non2xx} non-2xx replies and ${result.errors} errors`);
-  }
-  return result;
-}
+const run = (baseUrl, headers) => loadAgentList(baseUrl, headers, CONNECTIONS);
 
 const headers = { authorization: `Bearer ${await token()}` };
 // One subject at a limit no run reaches, so every call goes through the limiter and passes.

@@ -122,6 +122,28 @@ export async function startFloor({ database = false, nest = false } = {}) {
   };
 }
 
+const AGENT_LIST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'agent.list', params: {} });
+
+/**
+ * `POST /rpc agent.list` under load from `connections` connections, after one checked call: a
+ * benchmark of error replies would measure nothing. Throws on any non-2xx reply or error.
+ */
+export async function loadAgentList(baseUrl, headers, connections) {
+  const options = {
+    url: `${baseUrl}/rpc`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: AGENT_LIST,
+  };
+  const reply = await (await fetch(options.url, options)).json();
+  if (!Array.isArray(reply.result)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+  const result = await load({ ...options, connections });
+  if (result.non2xx || result.errors) {
+    throw new Error(`${result.non2xx} non-2xx replies and ${result.errors} errors`);
+  }
+  return result;
+}
+
 /**
  * Runs autocannon and returns requests per second overall and per second of the run, latency
  * percentiles and every non-2xx or JSON-RPC error seen (a benchmark of errors measures nothing).

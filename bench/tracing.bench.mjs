@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import {
   compare,
   freePort,
-  load,
+  loadAgentList,
   printReport,
   report,
   ROOT,
@@ -17,7 +17,6 @@ import {
 } from './support.mjs';
 
 const CONNECTIONS = 50;
-const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'agent.list', params: {} });
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 async function startSink() {
@@ -44,19 +43,7 @@ async function startSink() {
 
 async function measure(server, headers) {
   try {
-    const options = {
-      url: `${server.baseUrl}/rpc`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body,
-    };
-    const reply = await (await fetch(options.url, options)).json();
-    if (!Array.isArray(reply.result)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
-    const result = await load({ ...options, connections: CONNECTIONS });
-    if (result.non2xx || result.errors) {
-      throw new Error(`${result.non2xx} non-2xx replies and ${result.errors} errors`);
-    }
-    return result;
+    return await loadAgentList(server.baseUrl, headers, CONNECTIONS);
   } finally {
     await server.close();
   }
