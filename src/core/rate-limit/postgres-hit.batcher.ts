@@ -1,3 +1,5 @@
+import type { PairedHit } from './rate-limit.store.js';
+
 /** The part of pg's Pool the batcher uses. */
 export interface PgHitQueryable {
   query<R extends Record<string, unknown>>(config: {
@@ -11,13 +13,6 @@ export interface PgHitQueryable {
 export interface CountedHit {
   hits: number;
   ttlMs: number;
-}
-
-/** A hit to count: its key, window (ms) and limit. */
-export interface HitRequest {
-  key: string;
-  ttl: number;
-  limit: number;
 }
 
 /**
@@ -83,8 +78,8 @@ const DEADLOCK = '40P01';
 const MAX_ATTEMPTS = 3;
 
 interface PendingCall {
-  first: HitRequest;
-  second?: HitRequest;
+  first: PairedHit;
+  second?: PairedHit;
   resolve: (pair: HitPair) => void;
   reject: (error: unknown) => void;
 }
@@ -105,7 +100,7 @@ export class PostgresHitBatcher {
   constructor(private readonly pool: PgHitQueryable) {}
 
   /** A pair's keys must differ (a statement updates a row once). */
-  hit(first: HitRequest, second?: HitRequest): Promise<HitPair> {
+  hit(first: PairedHit, second?: PairedHit): Promise<HitPair> {
     return new Promise<HitPair>((resolve, reject) => {
       this.pending.push({ first, second, resolve, reject });
       this.draining ??= this.drain();
