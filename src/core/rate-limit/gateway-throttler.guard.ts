@@ -173,7 +173,7 @@ export class GatewayThrottlerGuard extends ThrottlerGuard implements RpcPrepared
     if (call.transport === 'http') {
       writePolicyHeaders(
         call.responseHeaders,
-        throttle,
+        throttle.headers,
         Math.max(0, throttle.limit - record.totalHits),
         Math.ceil(retryAfterMs(record) / 1000),
       );

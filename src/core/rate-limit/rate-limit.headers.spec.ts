@@ -3,7 +3,7 @@ import { rateLimitPolicy, writePolicyHeaders } from './rate-limit.headers.js';
 import { RpcThrottle } from './rpc-throttle.js';
 
 const client = rateLimitPolicy('client', 60, 60);
-const session = new RpcThrottle('session', 10, 30_000, 'sessionKey');
+const session = new RpcThrottle('session', 10, 30_000, 'sessionKey').headers;
 
 describe('rate-limit headers', () => {
   it("writes one limit's five headers from its prepared parts", () => {

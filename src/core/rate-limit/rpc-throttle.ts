@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { RpcCallContext } from '../rpc/rpc-call-context.js';
 import { ipKey } from '../rpc/client-ip.js';
-import type { RateLimitPolicy } from './rate-limit.headers.js';
-import { CLIENT_THROTTLER, SESSION_THROTTLER } from './rate-limit.options.js';
+import { rateLimitPolicy, type RateLimitPolicy } from './rate-limit.headers.js';
+import { SESSION_THROTTLER } from './rate-limit.options.js';
 
 /** Longest params value kept as it is in a store key; longer ones are hashed. */
 const MAX_KEY_PART = 64;
@@ -25,17 +25,9 @@ function who(call: RpcCallContext): string {
  * One limit as it applies to one method, prepared at boot: the store key's prefix, the limit and
  * window, the header text that never changes, and how to find the call's tracker.
  */
-export class RpcThrottle implements RateLimitPolicy {
-  readonly windowSeconds: number;
-  /** `"client";q=60;w=60`, this limit's part of `RateLimit-Policy`. */
-  readonly policy: string;
-  readonly limitText: string;
-  /** Header suffix: '' for the client limit (`X-RateLimit-Limit`), `-session` for the others. */
-  readonly suffix: string;
-  readonly standingPrefix: string;
-  readonly limitHeader: string;
-  readonly remainingHeader: string;
-  readonly resetHeader: string;
+export class RpcThrottle {
+  /** Its rate-limit header parts (`"client";q=60;w=60`, `x-ratelimit-limit`…), written per reply. */
+  readonly headers: RateLimitPolicy;
   private readonly prefix: string;
 
   constructor(
@@ -45,14 +37,7 @@ export class RpcThrottle implements RateLimitPolicy {
     /** For the session limit: the params field holding the session key. */
     private readonly sessionParam?: string,
   ) {
-    this.windowSeconds = Math.ceil(ttl / 1000);
-    this.policy = `"${name}";q=${limit};w=${this.windowSeconds}`;
-    this.limitText = String(limit);
-    this.suffix = name === CLIENT_THROTTLER ? '' : `-${name}`;
-    this.standingPrefix = `"${name}";r=`;
-    this.limitHeader = `x-ratelimit-limit${this.suffix}`;
-    this.remainingHeader = `x-ratelimit-remaining${this.suffix}`;
-    this.resetHeader = `x-ratelimit-reset${this.suffix}`;
+    this.headers = rateLimitPolicy(name, limit, Math.ceil(ttl / 1000));
     this.prefix = `${name}:`;
   }
 
