@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent, AgentRunInput, ConversationMessage } from './agent.types.js';
-import { EchoAgent, splitWords } from './echo.agent.js';
+import { ECHO_WORDS_PER_TURN, EchoAgent, splitWords } from './echo.agent.js';
 
 function input(...messages: ConversationMessage[]): AgentRunInput {
   return {
@@ -83,5 +83,33 @@ describe('EchoAgent', () => {
       new EchoAgent().run(input({ role: 'user', content: 'never sent' }), AbortSignal.abort()),
     );
     expect(events).toEqual([{ type: 'finish', content: '', finishReason: 'cancelled' }]);
+  });
+
+  it('streams a short answer without giving up the event loop', async () => {
+    let loopTurned = false;
+    setImmediate(() => (loopTurned = true));
+    const content = 'word '.repeat(ECHO_WORDS_PER_TURN);
+    const events = await collect(
+      new EchoAgent().run(input({ role: 'user', content }), new AbortController().signal),
+    );
+    expect(loopTurned).toBe(false);
+    expect(events.at(-1)).toEqual({ type: 'finish', content, finishReason: 'stop' });
+  });
+
+  it('gives up the event loop every so many words of a long answer, where an abort from I/O lands', async () => {
+    const controller = new AbortController();
+    // Fires at the first turn of the loop the agent gives up, as a cancel frame read then would.
+    setImmediate(() => controller.abort());
+    const content = 'word '.repeat(ECHO_WORDS_PER_TURN * 10);
+    const events = await collect(
+      new EchoAgent().run(input({ role: 'user', content }), controller.signal),
+    );
+    const deltas = events.filter((event) => event.type === 'text-delta');
+    expect(deltas).toHaveLength(ECHO_WORDS_PER_TURN);
+    expect(events.at(-1)).toEqual({
+      type: 'finish',
+      content: 'word '.repeat(ECHO_WORDS_PER_TURN),
+      finishReason: 'cancelled',
+    });
   });
 });
