@@ -32,7 +32,7 @@ const SESSIONS_DDL = (postgres) => [
     ${postgres ? `CONSTRAINT "PK_session_events" PRIMARY KEY ("id"),` : ''}
     CONSTRAINT "FK_session_events_session" FOREIGN KEY ("session_key") REFERENCES "sessions" ("session_key"))`,
   `CREATE UNIQUE INDEX "UQ_session_events_session_seq" ON "session_events" ("session_key", "seq")`,
-  `CREATE UNIQUE INDEX "UQ_session_events_session_idempotency" ON "session_events" ("session_key", "idempotency_key")`,
+  `CREATE UNIQUE INDEX "UQ_session_events_session_idempotency" ON "session_events" ("session_key", "idempotency_key") WHERE "idempotency_key" IS NOT NULL`,
 ];
 
 /** Creates the session on its first call, as session.create would; bumps its seq by two after. */

@@ -294,6 +294,15 @@ describe.each(engines)('EventStore on $name', ({ url, skip }) => {
 
         const drift = await fresh.dataSource.driver.createSchemaBuilder().log();
         expect(drift.upQueries.map((q) => q.query)).toEqual([]);
+        // Events without an idempotency key (most) add no entry to its unique index.
+        const [index] = await fresh.dataSource.query<Array<{ sql: string }>>(
+          fresh.dataSource.options.type === 'postgres'
+            ? `SELECT indexdef AS sql FROM pg_indexes WHERE indexname = 'UQ_session_events_session_idempotency'`
+            : `SELECT sql FROM sqlite_master WHERE name = 'UQ_session_events_session_idempotency'`,
+        );
+        expect(index.sql).toMatch(
+          /^CREATE UNIQUE INDEX .* WHERE \(?"?idempotency_key"? IS NOT NULL\)?$/,
+        );
 
         for (let i = 0; i < DATABASE_MIGRATIONS.length; i++) {
           await fresh.dataSource.undoLastMigration();

@@ -4,12 +4,15 @@ import { SessionEntity } from './session.entity.js';
 
 /**
  * One event of a session's append-only log. `(session_key, seq)` is unique and is the index
- * that history paging walks; `(session_key, idempotency_key)` is unique too, and since both
- * engines treat NULLs as distinct in a unique index, events without a key never collide.
+ * that history paging walks; `(session_key, idempotency_key)` is unique too, indexed only where
+ * there is a key (most events have none, and need no entry there).
  */
 @Entity({ name: 'session_events' })
 @Index('UQ_session_events_session_seq', ['sessionKey', 'seq'], { unique: true })
-@Index('UQ_session_events_session_idempotency', ['sessionKey', 'idempotencyKey'], { unique: true })
+@Index('UQ_session_events_session_idempotency', ['sessionKey', 'idempotencyKey'], {
+  unique: true,
+  where: '"idempotency_key" IS NOT NULL',
+})
 export class SessionEventEntity {
   @PrimaryGeneratedColumn({ name: 'id', type: 'integer' })
   id: number;

@@ -12,6 +12,7 @@ import { Cluster1795800000000 } from './migrations/1795800000000-cluster.js';
 import { ToolApprovals1795900000000 } from './migrations/1795900000000-tool-approvals.js';
 import { TokenUsage1795910000000 } from './migrations/1795910000000-token-usage.js';
 import { AuditChain1795920000000 } from './migrations/1795920000000-audit-chain.js';
+import { PartialIdempotencyIndex1795930000000 } from './migrations/1795930000000-partial-idempotency-index.js';
 
 /**
  * Every migration, listed by class so the same code works from `src` and `dist`. Entities are not
@@ -27,6 +28,7 @@ export const DATABASE_MIGRATIONS = [
   ToolApprovals1795900000000,
   TokenUsage1795910000000,
   AuditChain1795920000000,
+  PartialIdempotencyIndex1795930000000,
 ];
 
 export interface DataSourceBuildOptions {
