@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import { enableBootCompileCache } from './boot-compile-cache.js';
 import { holdYoungGenerationDuringBoot } from './boot-heap.js';
 import { ConfigValidationError } from './core/config/config-validation.error.js';
 import { loadConfig } from './core/config/config.loader.js';
@@ -31,10 +32,13 @@ function required(values: Record<string, unknown>, name: string): string {
 // Each command imports what it runs: `token` or `migrate` never load Nest, Fastify or the app.
 async function serve(): Promise<void> {
   const releaseYoungGeneration = holdYoungGenerationDuringBoot();
+  // Before the first import of Nest, TypeORM or Fastify: their modules compile from the cache.
+  const compileCache = enableBootCompileCache();
   const { createGatewayApp } = await import('./gateway.factory.js');
   const { announceFirstRun, installSignalHandlers, listenGateway } = await import('./serve.js');
   const app = await createGatewayApp();
   await listenGateway(app);
+  compileCache?.persist();
   releaseYoungGeneration();
   installSignalHandlers(app);
   await announceFirstRun(app);
