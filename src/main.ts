@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { enableBootCompileCache } from './boot-compile-cache.js';
 import { holdYoungGenerationDuringBoot } from './boot-heap.js';
 import { ConfigValidationError } from './core/config/config-validation.error.js';
-import { loadConfig } from './core/config/config.loader.js';
+import type { GatewayConfig } from './core/config/gateway-config.js';
 
 const USAGE = `Usage: openclaw-gateway [command] [options]
 
@@ -19,6 +19,15 @@ Commands:
   audit export [--since T] [--session KEY]     print the chains as JSON Lines, for offline checks
 
 Configuration: defaults < openclaw.json (or OPENCLAW_CONFIG) < OPENCLAW_* environment.`;
+
+/**
+ * The merged configuration. Its loader (class-transformer, class-validator's decorators) is
+ * imported here rather than at the top so that `serve` loads it with its compile cache on.
+ */
+async function loadConfig(): Promise<GatewayConfig> {
+  const { loadConfig: load } = await import('./core/config/config.loader.js');
+  return load();
+}
 
 /** A mistake in the command line: printed with the usage, exit code 2. */
 class UsageError extends Error {}
@@ -47,7 +56,7 @@ async function serve(): Promise<void> {
 // The built-in app's migrations; an embedder with extension tables runs GatewayBuilder.migrate().
 async function migrate(): Promise<number> {
   const { runPendingMigrations } = await import('./core/database/database.migrator.js');
-  const applied = await runPendingMigrations(loadConfig().database.url);
+  const applied = await runPendingMigrations((await loadConfig()).database.url);
   console.log(
     applied.length
       ? `Applied ${applied.length} migration(s): ${applied.join(', ')}`
@@ -60,7 +69,7 @@ async function clients(
   action: string | undefined,
   values: Record<string, unknown>,
 ): Promise<number> {
-  const config = loadConfig();
+  const config = await loadConfig();
   const { createClient, listClients, revokeClient } = await import('./core/auth/auth.cli.js');
   switch (action) {
     case 'create': {
@@ -89,7 +98,7 @@ async function clients(
 }
 
 async function audit(action: string | undefined, values: Record<string, unknown>): Promise<number> {
-  const config = loadConfig();
+  const config = await loadConfig();
   const { verifyAudit, exportAuditLines } = await import('./audit/audit.cli.js');
   const sessionKey = typeof values.session === 'string' ? values.session : undefined;
   switch (action) {
@@ -144,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate':
       return migrate();
     case 'token': {
-      const config = loadConfig();
+      const config = await loadConfig();
       const { mintToken } = await import('./core/auth/auth.cli.js');
       const options = {
         sub: required(values, 'sub'),
