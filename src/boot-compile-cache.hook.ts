@@ -56,6 +56,8 @@ export function installCompileCacheHook(loader: LoaderStatics, blobPath: string)
   const stats: CompileCacheStats = { hits: 0, misses: 0, rejected: 0 };
   let compiled: CompiledModule[] = [];
   const original = loader.prototype._compile;
+  // How far the wrapper shifts a module's first line.
+  const prefix = loader.wrap('\0').indexOf('\0');
 
   function compileCached(this: LoaderModule, content: string, filename: string): unknown {
     if (typeof content !== 'string') return original.call(this, content, filename);
@@ -66,6 +68,8 @@ export function installCompileCacheHook(loader: LoaderStatics, blobPath: string)
     try {
       script = new Script(loader.wrap(withoutHashbang(content)), {
         filename,
+        // Columns on the first line as in the file, not shifted by the wrapper (minified files).
+        columnOffset: -prefix,
         cachedData,
         importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
       });

@@ -160,6 +160,19 @@ describe('the boot compile cache (CommonJS loader hook)', () => {
     expect(() => load('broken.cjs')).toThrow(SyntaxError);
   });
 
+  it("reports a first-line error at the file's own column (minified modules keep their positions)", () => {
+    const source = 'const a = 1; throw new Error("here");\n';
+    writeFileSync(join(dir, 'min.cjs'), source);
+    install();
+    let stack = '';
+    try {
+      load('min.cjs');
+    } catch (error) {
+      stack = (error as Error).stack ?? '';
+    }
+    expect(stack).toContain(`${join(dir, 'min.cjs')}:1:${source.indexOf('new Error') + 1}`);
+  });
+
   it('stops hooking the loader once persisted', () => {
     const before = loader.prototype._compile;
     const cache = install();
