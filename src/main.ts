@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import { enableBootCompileCache } from './boot-compile-cache.js';
 import { holdYoungGenerationDuringBoot } from './boot-heap.js';
 import { ConfigValidationError } from './core/config/config-validation.error.js';
-import { loadConfig } from './core/config/config.loader.js';
+import type { GatewayConfig } from './core/config/gateway-config.js';
 
 const USAGE = `Usage: openclaw-gateway [command] [options]
 
@@ -19,6 +20,15 @@ Commands:
 
 Configuration: defaults < openclaw.json (or OPENCLAW_CONFIG) < OPENCLAW_* environment.`;
 
+/**
+ * The merged configuration. Its loader (class-transformer, class-validator's decorators) is
+ * imported here rather than at the top so that `serve` loads it with its compile cache on.
+ */
+async function loadConfig(): Promise<GatewayConfig> {
+  const { loadConfig: load } = await import('./core/config/config.loader.js');
+  return load();
+}
+
 /** A mistake in the command line: printed with the usage, exit code 2. */
 class UsageError extends Error {}
 
@@ -31,10 +41,13 @@ function required(values: Record<string, unknown>, name: string): string {
 // Each command imports what it runs: `token` or `migrate` never load Nest, Fastify or the app.
 async function serve(): Promise<void> {
   const releaseYoungGeneration = holdYoungGenerationDuringBoot();
+  // Before the first import of Nest, TypeORM or Fastify: their modules compile from the cache.
+  const compileCache = enableBootCompileCache();
   const { createGatewayApp } = await import('./gateway.factory.js');
   const { announceFirstRun, installSignalHandlers, listenGateway } = await import('./serve.js');
   const app = await createGatewayApp();
   await listenGateway(app);
+  compileCache?.persist();
   releaseYoungGeneration();
   installSignalHandlers(app);
   await announceFirstRun(app);
@@ -43,7 +56,7 @@ async function serve(): Promise<void> {
 // The built-in app's migrations; an embedder with extension tables runs GatewayBuilder.migrate().
 async function migrate(): Promise<number> {
   const { runPendingMigrations } = await import('./core/database/database.migrator.js');
-  const applied = await runPendingMigrations(loadConfig().database.url);
+  const applied = await runPendingMigrations((await loadConfig()).database.url);
   console.log(
     applied.length
       ? `Applied ${applied.length} migration(s): ${applied.join(', ')}`
@@ -56,7 +69,7 @@ async function clients(
   action: string | undefined,
   values: Record<string, unknown>,
 ): Promise<number> {
-  const config = loadConfig();
+  const config = await loadConfig();
   const { createClient, listClients, revokeClient } = await import('./core/auth/auth.cli.js');
   switch (action) {
     case 'create': {
@@ -85,7 +98,7 @@ async function clients(
 }
 
 async function audit(action: string | undefined, values: Record<string, unknown>): Promise<number> {
-  const config = loadConfig();
+  const config = await loadConfig();
   const { verifyAudit, exportAuditLines } = await import('./audit/audit.cli.js');
   const sessionKey = typeof values.session === 'string' ? values.session : undefined;
   switch (action) {
@@ -140,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate':
       return migrate();
     case 'token': {
-      const config = loadConfig();
+      const config = await loadConfig();
       const { mintToken } = await import('./core/auth/auth.cli.js');
       const options = {
         sub: required(values, 'sub'),
