@@ -95,7 +95,7 @@ export function configureGatewayApp(app: NestFastifyApplication): Promise<void> 
     // before it can meet a store this process is closing. Health stays answerable.
     if (lifecycle.draining && !request.url.startsWith('/health')) {
       const route = request.routeOptions;
-      const headers = securityHeadersFor(route.url, route.config);
+      const headers = securityHeadersFor(route.config);
       if (headers) void reply.headers(headers);
       const message = 'Draining: retry on another instance';
       // A front answers in its own shape (the OpenAI-compatible one in OpenAI's).

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  API_SECURITY_HEADERS_ROUTE,
   attachSecurityHeaders,
   PAGE_SECURITY_HEADERS,
   RPC_API_HEADERS,
@@ -24,7 +25,20 @@ function build(): FastifyInstance {
     () => 'ok',
   );
   fastify.get('/api', { config: { helmet: { skipRoute: true } } }, () => ({ ok: true }));
-  fastify.post('/rpc', () => ({ jsonrpc: '2.0', id: 1, result: [] }));
+  fastify.post('/rpc', { config: API_SECURITY_HEADERS_ROUTE }, () => ({
+    jsonrpc: '2.0',
+    id: 1,
+    result: [],
+  }));
+  // The same API route mounted under a prefix (a host's global prefix): decided by config.
+  void fastify.register(
+    (scope, _options, done) => {
+      scope.post('/rpc', { config: API_SECURITY_HEADERS_ROUTE }, () => ({ ok: true }));
+      scope.post('/other', () => ({ ok: true }));
+      done();
+    },
+    { prefix: '/gw' },
+  );
   app = fastify;
   return fastify;
 }
@@ -64,16 +78,25 @@ describe('security headers prepared per route', () => {
     expect(securityHeadersOf(api.headers)).toEqual({});
   });
 
+  it('keeps an API route its headers under a prefix, and a page route under it its policies', async () => {
+    const fastify = build();
+    const rpc = await fastify.inject({ method: 'POST', url: '/gw/rpc', payload: {} });
+    expect(securityHeadersOf(rpc.headers)).toEqual(RPC_API_HEADERS);
+    const other = await fastify.inject({ method: 'POST', url: '/gw/other', payload: {} });
+    expect(securityHeadersOf(other.headers)).toEqual(PAGE_SECURITY_HEADERS);
+  });
+
   it('gives an unmatched path (404) the page policies', async () => {
     const reply = await build().inject({ method: 'GET', url: '/nowhere' });
     expect(reply.statusCode).toBe(404);
     expect(securityHeadersOf(reply.headers)).toEqual(PAGE_SECURITY_HEADERS);
   });
 
-  it('decides by route: /rpc, opted out (both spellings), everything else', () => {
-    expect(securityHeadersFor('/rpc', {})).toBe(RPC_API_HEADERS);
-    expect(securityHeadersFor('/v1/models', { helmet: { skipRoute: true } })).toBeUndefined();
-    expect(securityHeadersFor('/x', { helmet: false })).toBeUndefined();
-    expect(securityHeadersFor('/', undefined)).toBe(PAGE_SECURITY_HEADERS);
+  it('decides by route config: an API route, opted out (both spellings), everything else', () => {
+    expect(securityHeadersFor({ securityHeaders: 'api' })).toBe(RPC_API_HEADERS);
+    expect(securityHeadersFor({ helmet: { skipRoute: true } })).toBeUndefined();
+    expect(securityHeadersFor({ helmet: false })).toBeUndefined();
+    expect(securityHeadersFor({})).toBe(PAGE_SECURITY_HEADERS);
+    expect(securityHeadersFor(undefined)).toBe(PAGE_SECURITY_HEADERS);
   });
 });

@@ -36,23 +36,32 @@ export const RPC_API_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'cache-control': 'no-store',
 });
 
-/** A route's own say, in its Fastify config (the key @fastify/helmet read, kept for routes). */
+/**
+ * A route's own say, in its Fastify config: `securityHeaders: 'api'` for a JSON API route whose
+ * replies carry data (POST /rpc), or an opt-out by the key @fastify/helmet read, kept for routes.
+ * Decided by config, not by URL, so that a global prefix or a host's own mount keeps it.
+ */
 interface SecurityRouteConfig {
+  securityHeaders?: 'api';
   helmet?: false | { skipRoute?: boolean };
 }
 
+/** The route config of a JSON API route that gets RPC_API_HEADERS (`@RouteConfig(...)`). */
+export const API_SECURITY_HEADERS_ROUTE: Readonly<SecurityRouteConfig> = Object.freeze({
+  securityHeaders: 'api',
+});
+
 /**
- * The headers a route's replies get: /rpc its API headers; a route that opted out of the page
- * policies (`config: { helmet: { skipRoute: true } }`, the OpenAI-compatible API) none; every
- * other route the page policies.
+ * The headers a route's replies get: an API route (`securityHeaders: 'api'`) its API headers; a
+ * route that opted out of the page policies (`config: { helmet: { skipRoute: true } }`, the
+ * OpenAI-compatible API) none; every other route the page policies.
  */
 export function securityHeadersFor(
-  url: string | undefined,
   config: object | undefined,
 ): Readonly<Record<string, string>> | undefined {
-  if (url === '/rpc') return RPC_API_HEADERS;
-  const own = (config as SecurityRouteConfig | undefined)?.helmet;
-  if (own === false || own?.skipRoute === true) return undefined;
+  const own = config as SecurityRouteConfig | undefined;
+  if (own?.securityHeaders === 'api') return RPC_API_HEADERS;
+  if (own?.helmet === false || own?.helmet?.skipRoute === true) return undefined;
   return PAGE_SECURITY_HEADERS;
 }
 
@@ -78,7 +87,7 @@ export function attachSecurityHeaders(fastify: FastifyInstance): {
   fastify.addHook('onRoute', (route: RouteOptions & { [PREPARED]?: true }) => {
     // Fastify copies a GET route's options into its HEAD twin: one hook is enough.
     if (route[PREPARED]) return;
-    const headers = securityHeadersFor(route.url, route.config);
+    const headers = securityHeadersFor(route.config);
     if (!headers) return;
     route[PREPARED] = true;
     const hook: OnRequestHook = (_request, reply, done) => {

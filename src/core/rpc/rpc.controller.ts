@@ -7,6 +7,7 @@ import { RpcErrorCode } from './rpc-error-code.js';
 import { GatewayConfig } from '../config/gateway-config.js';
 import { trustedProxies, type TrustedProxies } from './client-ip.js';
 import { HttpRpcOrigin } from './http-rpc.origin.js';
+import { API_SECURITY_HEADERS_ROUTE } from '../http/response-headers.hook.js';
 
 const JSON_CONTENT_TYPE = /^application\/(json|json-rpc)\s*(;|$)/i;
 
@@ -25,8 +26,8 @@ export class RpcController {
   @Post('rpc')
   @HttpCode(200)
   // Page policies (CSP, framing) mean nothing on a JSON reply: the route gets the API's own
-  // headers instead (core/http/response-headers.hook.ts).
-  @RouteConfig({ helmet: { skipRoute: true } })
+  // headers instead (core/http/response-headers.hook.ts), wherever it is mounted.
+  @RouteConfig(API_SECURITY_HEADERS_ROUTE)
   async handle(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const contentType = request.headers['content-type'] ?? '';
     if (contentType !== 'application/json' && !JSON_CONTENT_TYPE.test(contentType)) {
