@@ -75,9 +75,10 @@ export class GatewayWsAdapter extends WsAdapter {
 
   /** A client's protocol mistakes (oversize frame, bad opcode) are its own, not server errors. */
   override bindErrorHandler(server: WsServerLike): WsServerLike {
-    server.on('connection', (socket: WsServerLike) =>
-      socket.on('error', (err: Error) => this.clientErrors.debug({ err }, 'client socket error')),
-    );
+    // One listener for every socket, not a closure per socket.
+    const onClientError = (err: Error): void =>
+      this.clientErrors.debug({ err }, 'client socket error');
+    server.on('connection', (socket: WsServerLike) => socket.on('error', onClientError));
     server.on('error', (err: Error) => this.clientErrors.error({ err }, 'WebSocket server error'));
     return server;
   }
@@ -86,6 +87,12 @@ export class GatewayWsAdapter extends WsAdapter {
 
   /** Frames are raw JSON-RPC, read by the RPC gateway itself: no {event, data} routing. */
   override bindMessageHandlers(): void {}
+
+  /**
+   * The RPC gateway has no handleDisconnect (it listens to 'close' itself), so Nest's 'close'
+   * listener and the closure it makes for every socket would only feed a subject no one reads.
+   */
+  override bindClientDisconnect(): void {}
 
   /**
    * Authentication first, then the rate-limit module's connection limits (when imported): a
@@ -128,5 +135,6 @@ export class GatewayWsAdapter extends WsAdapter {
  */
 function releaseOnClose(request: IncomingMessage, release: () => void): void {
   if (request.socket.destroyed) release();
-  else request.socket.once('close', release);
+  // 'close' comes once, and release() gives back once anyway: `on` spares `once`'s wrapper objects.
+  else request.socket.on('close', release);
 }
