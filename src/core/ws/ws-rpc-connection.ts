@@ -5,6 +5,13 @@ import { InFlightCalls } from '../rpc/in-flight-calls.js';
 import type { RpcConnection } from '../rpc/rpc-connection.js';
 import { WsCloseCode } from './ws-close-code.js';
 import { TokenDeadlines, type DeadlineHolder } from './token-deadlines.js';
+import {
+  compactHeaders,
+  expandHeaders,
+  type HeaderList,
+  type HeaderRecord,
+  upgradeHeaderValues,
+} from './upgrade-headers.js';
 
 /**
  * Connection ids are this process's random prefix and a sequence number, made into a string only
@@ -45,11 +52,15 @@ export class WsRpcConnection implements RpcConnection, DeadlineHolder {
   /** When the caller's token stops being good (epoch ms, clock tolerance included). */
   private expiresAt?: number;
   private topicSet?: Set<string>;
+  /** The client's address (after trusted-proxy resolution). */
+  readonly ip: string;
+  /** The upgrade's headers: a compact list until someone reads them, then the object. */
+  private upgradeHeaders: HeaderList | HeaderRecord;
 
   constructor(
     readonly socket: WebSocket,
-    readonly ip: string,
-    readonly headers: Record<string, string | string[] | undefined>,
+    ip: string,
+    headers: HeaderRecord,
     private readonly maxBufferedBytes: number,
     private readonly onTopicChange: (
       connection: WsRpcConnection,
@@ -58,7 +69,21 @@ export class WsRpcConnection implements RpcConnection, DeadlineHolder {
     ) => void,
     /** The gateway's sweep; a connection made on its own (a unit test) gets one of its own. */
     private readonly deadlines: TokenDeadlines = new TokenDeadlines(),
-  ) {}
+  ) {
+    this.upgradeHeaders = compactHeaders(headers);
+    // Many sockets come from one address (a proxy, a NAT, a host's pool of clients).
+    this.ip = upgradeHeaderValues.intern(ip);
+  }
+
+  /**
+   * The upgrade request's headers, lower-cased, as Node parsed them (guards may read any). Made
+   * into an object on first read and kept: an idle socket keeps only the compact list.
+   */
+  get headers(): HeaderRecord {
+    const kept = this.upgradeHeaders;
+    if (!Array.isArray(kept)) return kept as HeaderRecord;
+    return (this.upgradeHeaders = expandHeaders(kept));
+  }
 
   get id(): string {
     return `${PROCESS_PREFIX}-${this.seq}`;

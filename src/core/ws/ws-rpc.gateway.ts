@@ -48,6 +48,7 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
     connection.abortCalls();
     this.connections.remove(connection);
   });
+  // A client's protocol mistakes (oversize frame, bad opcode) are its own, not server errors.
   private readonly onError = socketListener((socket, err: Error) =>
     this.logger.debug({ err, connection: this.connections.of(socket)?.id }, 'socket error'),
   );
@@ -106,6 +107,11 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
     }
   }
 
+  /** Ends every socket at once (the WebSocket server is closing). */
+  terminateAll(): void {
+    for (const connection of [...this.connections.all()]) connection.socket.terminate();
+  }
+
   /** Stops reading every connection: no new call starts during shutdown. */
   pauseAll(): void {
     for (const connection of this.connections.all()) connection.socket.pause();
@@ -136,7 +142,10 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
       .dispatchText(text, {
         transport: 'ws',
         ip: connection.ip,
-        headers: connection.headers,
+        // Read only by what asks (a host's guard): an idle socket keeps its headers compact.
+        get headers() {
+          return connection.headers;
+        },
         // The connection's id and the frame's number: unique, and no random bytes per frame.
         correlationId: `${connection.id}.${++connection.frames}`,
         connection,
