@@ -85,6 +85,12 @@ describe('WsRpcConnection, idle', () => {
     const { connection } = connect(registry);
     expect(connection.id).toBe(connection.id);
   });
+
+  it("numbers each frame's correlation id after the connection's id", () => {
+    const { connection } = connect(new WsConnectionRegistry());
+    expect(connection.nextCorrelationId()).toBe(`${connection.id}.1`);
+    expect(connection.nextCorrelationId()).toBe(`${connection.id}.2`);
+  });
 });
 
 describe('WsRpcConnection token expiry through a shared sweep', () => {

@@ -34,7 +34,7 @@ export class WsRpcConnection implements RpcConnection, DeadlineHolder {
   caller?: Caller;
   inFlight = 0;
   /** Frames received so far: numbers each frame's correlation id. */
-  frames = 0;
+  private frames = 0;
   /** Frames read but not yet started because the connection is at its in-flight bound. */
   pending?: string[];
   /** A turn of the event loop is booked to start pending frames. */
@@ -87,6 +87,11 @@ export class WsRpcConnection implements RpcConnection, DeadlineHolder {
 
   get id(): string {
     return `${PROCESS_PREFIX}-${this.seq}`;
+  }
+
+  /** The next frame's correlation id: the connection's id and the frame's number. */
+  nextCorrelationId(): string {
+    return `${PROCESS_PREFIX}-${this.seq}.${++this.frames}`;
   }
 
   /** The topics it listens to. */

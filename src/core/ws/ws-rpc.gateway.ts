@@ -147,7 +147,7 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
           return connection.headers;
         },
         // The connection's id and the frame's number: unique, and no random bytes per frame.
-        correlationId: `${connection.id}.${++connection.frames}`,
+        correlationId: connection.nextCorrelationId(),
         connection,
         caller: connection.caller,
         get signal() {
