@@ -157,6 +157,21 @@ describe('TokenDeadlines', () => {
     expect(sweep.size).toBe(0);
   });
 
+  it('still runs the other deadlines when one holder throws', () => {
+    const sweep = new TokenDeadlines();
+    const now = Date.now();
+    const failing = new Holder();
+    failing.deadlinePassed = (): void => {
+      throw new Error('close failed');
+    };
+    const later = new Holder();
+    sweep.set(failing, now + 100);
+    sweep.set(later, now + 200);
+    expect(() => vi.advanceTimersByTime(100)).toThrow('close failed');
+    vi.advanceTimersByTime(100);
+    expect(later.calls).toBe(1);
+  });
+
   it('stops its timer without losing the deadlines', () => {
     const sweep = new TokenDeadlines();
     sweep.set(new Holder(), Date.now() + 1_000);

@@ -70,12 +70,16 @@ export class TokenDeadlines {
     this.timer = undefined;
     this.armedFor = Infinity;
     const now = this.now();
-    while (this.holders.length > 0 && this.deadlines[0] <= now) {
-      const due = this.holders[0];
-      this.remove(due);
-      due.deadlinePassed();
+    // Re-armed even if a holder throws: the others' deadlines must still come.
+    try {
+      while (this.holders.length > 0 && this.deadlines[0] <= now) {
+        const due = this.holders[0];
+        this.remove(due);
+        due.deadlinePassed();
+      }
+    } finally {
+      this.arm();
     }
-    this.arm();
   }
 
   private arm(): void {
