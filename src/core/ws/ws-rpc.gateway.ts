@@ -71,6 +71,8 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
   }
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
+    // First, before anything here can throw: an 'error' with no listener would end the process.
+    socket.on('error', this.onError);
     const connection = new WsRpcConnection(
       socket,
       clientIp(request.socket.remoteAddress, request.headers, this.config.gateway.trustedProxies),
@@ -92,7 +94,6 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
     socket.on('message', this.onMessage);
     // ws emits 'close' once; `on` spares the wrapper objects `once` makes per socket.
     socket.on('close', this.onClose);
-    socket.on('error', this.onError);
   }
 
   onModuleDestroy(): void {
