@@ -14,6 +14,7 @@ import { MAX_CREDENTIAL_LENGTH } from './bearer-token.js';
 import { InvalidTokenError } from './invalid-token.error.js';
 import { RevokedClients } from './revoked-clients.js';
 import { scopesFromClaims } from './token-scopes.js';
+import { SharedScopeSets } from './shared-scope-sets.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
 /** Three base64url segments, none empty: a stripped signature is not a JWT here. */
@@ -49,6 +50,8 @@ export class AccessTokenVerifier {
   private readonly logger = new Logger('Auth');
   private readonly jwks?: JWTVerifyGetKey;
   private readonly verified = new VerifiedTokenCache<VerifiedToken>();
+  /** Callers with the same scopes share a set (thousands of open WebSockets hold callers). */
+  private readonly scopeSets = new SharedScopeSets();
   /** Imported once: handing jose raw bytes makes it import the key again on every call. */
   private hmacKey?: Promise<webcrypto.CryptoKey>;
 
@@ -139,9 +142,11 @@ export class AccessTokenVerifier {
       throw InvalidTokenError.invalid('a refresh token is not an access token');
 
     // Our own tokens always carry `scope`; the configured claim is for the identity provider's.
-    const scopes = fromJwks
-      ? scopesFromClaims(payload, this.config.auth.jwt)
-      : scopesFromClaims(payload, { scopeClaim: 'scope', roleScopes: {} });
+    const scopes = this.scopeSets.of(
+      fromJwks
+        ? scopesFromClaims(payload, this.config.auth.jwt)
+        : scopesFromClaims(payload, { scopeClaim: 'scope', roleScopes: {} }),
+    );
     const clientId =
       typeof payload.client_id === 'string'
         ? payload.client_id

@@ -35,6 +35,9 @@ export class GatewayWsAdapter extends WsAdapter {
       ...options,
       maxPayload: config.ws.maxPayload,
       perMessageDeflate: false,
+      // The RPC gateway's registry already holds every open socket: ws's own set would add a
+      // 'close' closure and a set entry per socket. close() below does what ws's set was for.
+      clientTracking: false,
       handleProtocols: (protocols: Set<string>) =>
         protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false,
       verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) =>
@@ -73,19 +76,32 @@ export class GatewayWsAdapter extends WsAdapter {
     );
   }
 
-  /** A client's protocol mistakes (oversize frame, bad opcode) are its own, not server errors. */
+  /**
+   * Server errors only: each socket's 'error' (a client's protocol mistake, such as an oversize
+   * frame or a bad opcode, its own and not a server error) is logged by the RPC gateway, which
+   * listens from the same 'connection' event on, with the connection's id.
+   */
   override bindErrorHandler(server: WsServerLike): WsServerLike {
-    server.on('connection', (socket: WsServerLike) =>
-      socket.on('error', (err: Error) => this.clientErrors.debug({ err }, 'client socket error')),
-    );
     server.on('error', (err: Error) => this.clientErrors.error({ err }, 'WebSocket server error'));
     return server;
+  }
+
+  /** Without ws's client set, the sockets still open are ended here, as ws's close would. */
+  override async close(server: unknown): Promise<void> {
+    this.app.get(RpcGateway).terminateAll();
+    await super.close(server);
   }
 
   private readonly clientErrors = new Logger('WebSocket');
 
   /** Frames are raw JSON-RPC, read by the RPC gateway itself: no {event, data} routing. */
   override bindMessageHandlers(): void {}
+
+  /**
+   * The RPC gateway has no handleDisconnect (it listens to 'close' itself), so Nest's 'close'
+   * listener and the closure it makes for every socket would only feed a subject no one reads.
+   */
+  override bindClientDisconnect(): void {}
 
   /**
    * Authentication first, then the rate-limit module's connection limits (when imported): a
@@ -128,5 +144,6 @@ export class GatewayWsAdapter extends WsAdapter {
  */
 function releaseOnClose(request: IncomingMessage, release: () => void): void {
   if (request.socket.destroyed) release();
-  else request.socket.once('close', release);
+  // 'close' comes once, and release() gives back once anyway: `on` spares `once`'s wrapper objects.
+  else request.socket.on('close', release);
 }

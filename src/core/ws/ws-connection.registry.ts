@@ -1,23 +1,25 @@
 import { Injectable } from '@nestjs/common';
+import type { WebSocket } from 'ws';
 import { LiveSeries } from '../live-series/live-series.js';
 import type { WsRpcConnection } from './ws-rpc-connection.js';
 
 /** Live WebSocket connections and who listens to which topic, for server-pushed notifications. */
 @Injectable()
 export class WsConnectionRegistry {
-  private readonly connections = new Map<string, WsRpcConnection>();
+  /** By socket: a socket's event listeners are shared by all sockets and find theirs here. */
+  private readonly connections = new Map<WebSocket, WsRpcConnection>();
   private readonly subscribers = new Map<string, Set<WsRpcConnection>>();
 
   /** The open count goes into the live series (/status/series) as it changes. */
   constructor(private readonly live: LiveSeries = new LiveSeries()) {}
 
   add(connection: WsRpcConnection): void {
-    this.connections.set(connection.id, connection);
+    this.connections.set(connection.socket, connection);
     this.live.websockets(this.connections.size);
   }
 
   remove(connection: WsRpcConnection): void {
-    this.connections.delete(connection.id);
+    this.connections.delete(connection.socket);
     this.live.websockets(this.connections.size);
     for (const topic of connection.topics) this.topicChanged(connection, topic, false);
   }
@@ -44,6 +46,11 @@ export class WsConnectionRegistry {
     let delivered = 0;
     for (const connection of set) if (connection.push(frame)) delivered++;
     return delivered;
+  }
+
+  /** The connection on this socket, while it is open. */
+  of(socket: WebSocket): WsRpcConnection | undefined {
+    return this.connections.get(socket);
   }
 
   get size(): number {

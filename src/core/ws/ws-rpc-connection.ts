@@ -1,25 +1,48 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Caller } from '../identity/caller.js';
 import { InFlightCalls } from '../rpc/in-flight-calls.js';
 import type { RpcConnection } from '../rpc/rpc-connection.js';
 import { WsCloseCode } from './ws-close-code.js';
+import { TokenDeadlines, type DeadlineHolder } from './token-deadlines.js';
+import {
+  compactHeaders,
+  expandHeaders,
+  type HeaderList,
+  type HeaderRecord,
+  upgradeHeaderValues,
+} from './upgrade-headers.js';
 
-// setTimeout holds at most 2^31-1 ms (about 24.8 days); a later deadline is re-armed in steps.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * Connection ids are this process's random prefix and a sequence number, made into a string only
+ * when read (a log line, a call's correlation id): unique like a UUID per connection, without a
+ * 36-character string kept by every idle socket.
+ */
+const PROCESS_PREFIX = randomBytes(9).toString('base64url');
+let sequence = 0;
 
-/** One WebSocket client: its subscriptions, its send-buffer cap and its in-flight budget. */
-export class WsRpcConnection implements RpcConnection {
-  readonly id = randomUUID();
-  readonly topics = new Set<string>();
+const NO_TOPICS: ReadonlySet<string> = new Set();
+
+/**
+ * One WebSocket client: its subscriptions, its send-buffer cap and its in-flight budget. What an
+ * idle socket does not use is made on first use (topics, the frames waiting, the abort
+ * controller, the book of calls), and its token's deadline sits in the gateway's one sweep
+ * instead of a timer of its own: thousands of idle sockets are the common case.
+ */
+export class WsRpcConnection implements RpcConnection, DeadlineHolder {
+  private readonly seq = ++sequence;
   caller?: Caller;
   inFlight = 0;
   /** Frames received so far: numbers each frame's correlation id. */
-  frames = 0;
+  private frames = 0;
   /** Frames read but not yet started because the connection is at its in-flight bound. */
-  readonly pending: string[] = [];
+  pending?: string[];
   /** A turn of the event loop is booked to start pending frames. */
   pendingScheduled = false;
+  /** Answered the last heartbeat ping (or just opened); the heartbeat terminates it otherwise. */
+  alive = true;
+  /** Its slot in the deadline sweep (TokenDeadlines), -1 when it has no deadline there. */
+  deadlineSlot = -1;
   /** Set by closeAfterReply: the gateway closes with it after sending the current reply. */
   closing?: { code: number; reason: string };
   /** Made on first read: few calls look at their signal, and each idle socket costs less. */
@@ -28,19 +51,53 @@ export class WsRpcConnection implements RpcConnection {
   private book?: InFlightCalls;
   /** When the caller's token stops being good (epoch ms, clock tolerance included). */
   private expiresAt?: number;
-  private expiryTimer?: NodeJS.Timeout;
+  private topicSet?: Set<string>;
+  /** The client's address (after trusted-proxy resolution). */
+  readonly ip: string;
+  /** The upgrade's headers: a compact list until someone reads them, then the object. */
+  private upgradeHeaders: HeaderList | HeaderRecord;
 
   constructor(
     readonly socket: WebSocket,
-    readonly ip: string,
-    readonly headers: Record<string, string | string[] | undefined>,
+    ip: string,
+    headers: HeaderRecord,
     private readonly maxBufferedBytes: number,
     private readonly onTopicChange: (
       connection: WsRpcConnection,
       topic: string,
       on: boolean,
     ) => void,
-  ) {}
+    /** The gateway's sweep; a connection made on its own (a unit test) gets one of its own. */
+    private readonly deadlines: TokenDeadlines = new TokenDeadlines(),
+  ) {
+    this.upgradeHeaders = compactHeaders(headers);
+    // Many sockets come from one address (a proxy, a NAT, a host's pool of clients).
+    this.ip = upgradeHeaderValues.intern(ip);
+  }
+
+  /**
+   * The upgrade request's headers, lower-cased, as Node parsed them (guards may read any). Made
+   * into an object on first read and kept: an idle socket keeps only the compact list.
+   */
+  get headers(): HeaderRecord {
+    const kept = this.upgradeHeaders;
+    if (!Array.isArray(kept)) return kept as HeaderRecord;
+    return (this.upgradeHeaders = expandHeaders(kept));
+  }
+
+  get id(): string {
+    return `${PROCESS_PREFIX}-${this.seq}`;
+  }
+
+  /** The next frame's correlation id: the connection's id and the frame's number. */
+  nextCorrelationId(): string {
+    return `${PROCESS_PREFIX}-${this.seq}.${++this.frames}`;
+  }
+
+  /** The topics it listens to. */
+  get topics(): ReadonlySet<string> {
+    return this.topicSet ?? NO_TOPICS;
+  }
 
   /** Aborted when the connection closes (or the gateway stops): its calls are cancelled. */
   get signal(): AbortSignal {
@@ -62,13 +119,14 @@ export class WsRpcConnection implements RpcConnection {
   }
 
   subscribe(topic: string): void {
-    if (this.topics.has(topic)) return;
-    this.topics.add(topic);
+    const topics = (this.topicSet ??= new Set());
+    if (topics.has(topic)) return;
+    topics.add(topic);
     this.onTopicChange(this, topic, true);
   }
 
   unsubscribe(topic: string): void {
-    if (!this.topics.delete(topic)) return;
+    if (!this.topicSet?.delete(topic)) return;
     this.onTopicChange(this, topic, false);
   }
 
@@ -91,15 +149,12 @@ export class WsRpcConnection implements RpcConnection {
    */
   expireAt(deadline: number): void {
     this.expiresAt = deadline;
-    clearTimeout(this.expiryTimer);
-    const arm = (): void => {
-      const left = deadline - Date.now();
-      if (left <= 0) return this.expire();
-      this.expiryTimer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
-      // The timer must not keep a shutting-down process alive.
-      this.expiryTimer.unref();
-    };
-    arm();
+    this.deadlines.set(this, deadline);
+  }
+
+  /** The sweep's call when the deadline passes. */
+  deadlinePassed(): void {
+    this.expire();
   }
 
   expired(): boolean {
@@ -108,8 +163,7 @@ export class WsRpcConnection implements RpcConnection {
 
   /** Releases what the connection holds besides its socket; called when the socket closes. */
   dispose(): void {
-    clearTimeout(this.expiryTimer);
-    this.expiryTimer = undefined;
+    this.deadlines.remove(this);
   }
 
   private expire(): void {

@@ -10,6 +10,7 @@ import { RpcDispatcher } from '../rpc/rpc-dispatcher.js';
 import { WsCloseCode } from './ws-close-code.js';
 import { WsConnectionRegistry } from './ws-connection.registry.js';
 import { WsRpcConnection } from './ws-rpc-connection.js';
+import { TokenDeadlines } from './token-deadlines.js';
 import {
   UPGRADE_CALLER,
   WS_UPGRADE_AUTHENTICATOR,
@@ -27,7 +28,30 @@ import { WS_UPGRADE_LIMITER, type WsUpgradeLimiter } from './ws-upgrade-limiter.
 export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
   private readonly logger = new Logger('WebSocket');
   private heartbeat?: NodeJS.Timeout;
-  private readonly alive = new WeakSet<WebSocket>();
+  /** Every connection's token deadline, behind one timer. */
+  private readonly deadlines = new TokenDeadlines();
+
+  // One listener per event for every socket (ws calls it with the socket as `this`), not closures
+  // per socket: an idle socket keeps only what is its own.
+  private readonly onMessage = socketListener((socket, data: RawData) => {
+    const connection = this.connections.of(socket);
+    if (connection) this.onFrame(connection, data);
+  });
+  private readonly onPong = socketListener((socket) => {
+    const connection = this.connections.of(socket);
+    if (connection) connection.alive = true;
+  });
+  private readonly onClose = socketListener((socket) => {
+    const connection = this.connections.of(socket);
+    if (!connection) return;
+    connection.dispose();
+    connection.abortCalls();
+    this.connections.remove(connection);
+  });
+  // A client's protocol mistakes (oversize frame, bad opcode) are its own, not server errors.
+  private readonly onError = socketListener((socket, err: Error) =>
+    this.logger.debug({ err, connection: this.connections.of(socket)?.id }, 'socket error'),
+  );
 
   constructor(
     private readonly dispatcher: RpcDispatcher,
@@ -47,12 +71,15 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
   }
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
+    // First, before anything here can throw: an 'error' with no listener would end the process.
+    socket.on('error', this.onError);
     const connection = new WsRpcConnection(
       socket,
       clientIp(request.socket.remoteAddress, request.headers, this.config.gateway.trustedProxies),
       request.headers,
       this.config.ws.maxBufferedBytes,
       this.connections.topicChanged,
+      this.deadlines,
     );
     connection.caller = (request as IncomingMessage & { [UPGRADE_CALLER]?: Caller })[
       UPGRADE_CALLER
@@ -63,21 +90,15 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
       connection.expireAt(expiresAt + this.config.auth.jwt.clockTolerance);
     }
     this.connections.add(connection);
-    this.alive.add(socket);
-    socket.on('pong', () => this.alive.add(socket));
-    socket.on('message', (data: RawData) => this.onFrame(connection, data));
-    socket.once('close', () => {
-      connection.dispose();
-      connection.abortCalls();
-      this.connections.remove(connection);
-    });
-    socket.on('error', (err) =>
-      this.logger.debug({ err, connection: connection.id }, 'socket error'),
-    );
+    socket.on('pong', this.onPong);
+    socket.on('message', this.onMessage);
+    // ws emits 'close' once; `on` spares the wrapper objects `once` makes per socket.
+    socket.on('close', this.onClose);
   }
 
   onModuleDestroy(): void {
     clearInterval(this.heartbeat);
+    this.deadlines.stop();
   }
 
   /** Closes every connection with 1001 (going away), for shutdown. */
@@ -85,6 +106,11 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
     for (const connection of this.connections.all()) {
       connection.close(WsCloseCode.GoingAway, reason);
     }
+  }
+
+  /** Ends every socket at once (the WebSocket server is closing). */
+  terminateAll(): void {
+    for (const connection of [...this.connections.all()]) connection.socket.terminate();
   }
 
   /** Stops reading every connection: no new call starts during shutdown. */
@@ -104,7 +130,7 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
       // A cancel must not wait behind the calls it is meant to stop.
       const cancel = cancelRequestParams(text);
       if (cancel) return connection.calls.cancel(cancel.params);
-      connection.pending.push(text);
+      (connection.pending ??= []).push(text);
       connection.socket.pause();
       return;
     }
@@ -117,9 +143,12 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
       .dispatchText(text, {
         transport: 'ws',
         ip: connection.ip,
-        headers: connection.headers,
+        // Read only by what asks (a host's guard): an idle socket keeps its headers compact.
+        get headers() {
+          return connection.headers;
+        },
         // The connection's id and the frame's number: unique, and no random bytes per frame.
-        correlationId: `${connection.id}.${++connection.frames}`,
+        correlationId: connection.nextCorrelationId(),
         connection,
         caller: connection.caller,
         get signal() {
@@ -153,7 +182,7 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
    */
   private schedulePending(connection: WsRpcConnection): void {
     if (connection.pendingScheduled) return;
-    if (connection.pending.length === 0) {
+    if (!connection.pending?.length) {
       if (connection.socket.isPaused) connection.socket.resume();
       return;
     }
@@ -161,13 +190,16 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
     setImmediate(() => {
       connection.pendingScheduled = false;
       if (this.draining || !connection.isOpen) return;
+      const pending = connection.pending ?? [];
       while (connection.inFlight < this.config.ws.maxInFlight) {
-        const next = connection.pending.shift();
+        const next = pending.shift();
         if (next === undefined) break;
         this.run(connection, next);
       }
-      if (connection.pending.length === 0 && connection.socket.isPaused) {
-        connection.socket.resume();
+      if (pending.length === 0) {
+        // A connection that paused once may pause again, but an idle one keeps no array.
+        connection.pending = undefined;
+        if (connection.socket.isPaused) connection.socket.resume();
       }
     });
   }
@@ -183,12 +215,21 @@ export class RpcGateway implements OnGatewayInit, OnGatewayConnection, OnModuleD
   private beat(): void {
     for (const connection of this.connections.all()) {
       const { socket } = connection;
-      if (!this.alive.has(socket)) {
+      if (!connection.alive) {
         socket.terminate();
         continue;
       }
-      this.alive.delete(socket);
+      connection.alive = false;
       socket.ping();
     }
   }
+}
+
+/** A listener shared by every socket: ws calls it with the socket as `this`. */
+function socketListener<A = undefined>(
+  handle: (socket: WebSocket, arg: A) => void,
+): (this: WebSocket, arg: A) => void {
+  return function (this: WebSocket, arg: A): void {
+    handle(this, arg);
+  };
 }
