@@ -60,7 +60,9 @@ export function installCompileCacheHook(loader: LoaderStatics, blobPath: string)
   const prefix = loader.wrap('\0').indexOf('\0');
 
   function compileCached(this: LoaderModule, content: string, filename: string): unknown {
-    if (typeof content !== 'string') return original.call(this, content, filename);
+    if (typeof content !== 'string' || mayImportDynamically(content)) {
+      return original.call(this, content, filename);
+    }
     const length = content.length;
     const crc = sourceChecksum(content);
     const cachedData = store.lookup(filename, length, crc);
@@ -111,6 +113,17 @@ export function installCompileCacheHook(loader: LoaderStatics, blobPath: string)
       }
     },
   };
+}
+
+/**
+ * A module that may call `import()` is left to Node's own compile, uncached: on Node 20 a
+ * `vm.Script` can only hand `import()` to the default loader through an experimental constant,
+ * whose first use prints an ExperimentalWarning on every gateway that meets such a module. A few
+ * modules at most (four of TypeORM's and rxjs's 1,233 files), and a false match only costs one
+ * module its cache.
+ */
+function mayImportDynamically(source: string): boolean {
+  return source.includes('import') && /\bimport\s*\(/.test(source);
 }
 
 /** V8 accepts `#!` only at the very start of a script, and the module wrapper comes first. */

@@ -148,6 +148,26 @@ describe('the boot compile cache (CommonJS loader hook)', () => {
     expect(cache.stats()).toEqual({ hits: 0, misses: 2, rejected: 0 });
   });
 
+  it('leaves a module that calls import() to Node, uncached: no experimental warning on Node 20', async () => {
+    writeFileSync(join(dir, 'esm.mjs'), 'export const answer = 42;\n');
+    writeFileSync(join(dir, 'dynamic.cjs'), "module.exports = () => import('./esm.mjs');\n");
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const cache = install();
+      const dynamic = load('dynamic.cjs') as () => Promise<{ answer: number }>;
+      expect((await dynamic()).answer).toBe(42);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      cache.persist();
+      expect(cache.stats()).toEqual({ hits: 0, misses: 0, rejected: 0 });
+      expect(warnings.filter((message) => message.includes('vm.'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it("keeps Node's behaviour: a hashbang line, dynamic import(), and Node's own syntax errors", async () => {
     writeFileSync(join(dir, 'bin.cjs'), '#!/usr/bin/env node\nmodule.exports = 42;\n');
     writeFileSync(join(dir, 'esm.mjs'), 'export const answer = 42;\n');
