@@ -4,28 +4,7 @@ import { TokenDeadlines } from './token-deadlines.js';
 import { WsCloseCode } from './ws-close-code.js';
 import { WsConnectionRegistry } from './ws-connection.registry.js';
 import { WsRpcConnection } from './ws-rpc-connection.js';
-
-/** The part of a ws socket a connection uses. */
-class FakeSocket {
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  readonly sent: string[] = [];
-  closedWith?: number;
-
-  send(frame: string): void {
-    this.sent.push(frame);
-  }
-
-  close(code: number): void {
-    this.closedWith = code;
-    this.readyState = 2;
-  }
-
-  terminate(): void {
-    this.readyState = 3;
-  }
-}
+import { FakeWsSocket as FakeSocket } from '../../../test/support/fake-ws-socket.js';
 
 function connect(
   registry: WsConnectionRegistry,

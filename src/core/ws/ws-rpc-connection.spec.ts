@@ -3,32 +3,9 @@ import type { WebSocket } from 'ws';
 import { WsConnectionRegistry } from './ws-connection.registry.js';
 import { WsCloseCode } from './ws-close-code.js';
 import { WsRpcConnection } from './ws-rpc-connection.js';
+import { FakeWsSocket as FakeSocket } from '../../../test/support/fake-ws-socket.js';
 
 const CAP = 1024;
-
-/** The part of a ws socket a connection uses, recording what was sent and how it was closed. */
-class FakeSocket {
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  readonly sent: string[] = [];
-  closedWith?: number;
-  terminated = false;
-
-  send(frame: string): void {
-    this.sent.push(frame);
-  }
-
-  close(code: number): void {
-    this.closedWith = code;
-    this.readyState = 2;
-  }
-
-  terminate(): void {
-    this.terminated = true;
-    this.readyState = 3;
-  }
-}
 
 function connectionOn(socket: FakeSocket, registry?: WsConnectionRegistry): WsRpcConnection {
   return new WsRpcConnection(
