@@ -27,7 +27,7 @@ export class EchoAgent implements Agent {
     const words = splitWords(content);
     for (let i = 0; i < words.length; i++) {
       // A short answer streams without waiting for the loop: a turn of the loop per word cost
-      // a durable echo turn about a sixth of the gateway's CPU.
+      // a durable echo turn about 8% of the gateway's CPU (docs/performance.md).
       if (i > 0 && i % ECHO_WORDS_PER_TURN === 0) await nextTurn();
       if (signal.aborted) break;
       const delta = words[i];
