@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import { FakeWsSocket } from '../../test/support/fake-ws-socket.js';
+import { ALL_TOPICS } from '../core/events/event-bus.js';
 import { InProcessEventBus } from '../core/events/in-process.event-bus.js';
+import { WsConnectionRegistry } from '../core/ws/ws-connection.registry.js';
+import { WsRpcConnection } from '../core/ws/ws-rpc-connection.js';
 import type { RpcConnection } from '../core/rpc/rpc-connection.js';
 import { sessionTopic, type SessionEvent } from './session-api.types.js';
 import { SessionSubscriptions, type ResumePage } from './session-subscriptions.js';
@@ -166,5 +171,39 @@ describe('SessionSubscriptions.resume', () => {
     publish(bus, 4);
     expect(received.map((m) => m.params.seq)).toEqual([3, 4]);
     expect(bus.listenerCount(sessionTopic('s'))).toBe(1);
+  });
+});
+
+describe('SessionSubscriptions.resume on a WebSocket connection', () => {
+  it('does not send twice an event the page holds but whose publication comes after the stream went live', async () => {
+    // The relay and registry of the real gateway: the bus feeds the connections subscribed.
+    const bus = new InProcessEventBus();
+    const registry = new WsConnectionRegistry();
+    bus.subscribe(ALL_TOPICS, (message, topic) =>
+      registry.publish(topic, message.method, message.params),
+    );
+    const socket = new FakeWsSocket();
+    const connection = new WsRpcConnection(
+      socket as unknown as WebSocket,
+      '127.0.0.1',
+      {},
+      1 << 20,
+      registry.topicChanged,
+    );
+    registry.add(connection);
+    const subscriptions = new SessionSubscriptions(bus, { startAt: () => undefined } as never);
+
+    // Event 3 is committed, so the page holds it, but its writer has not published it yet.
+    const events = await subscriptions.resume(connection, 's', () => page([1, 2, 3]));
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    await nextTurn();
+    publish(bus, 3);
+    delta(bus, 0);
+    publish(bus, 4);
+    const sent = socket.sent.map((frame) => JSON.parse(frame) as { method: string; params: any });
+    expect(sent.map((f) => [f.method, f.params.seq])).toEqual([
+      ['session.delta', undefined],
+      ['session.event', 4],
+    ]);
   });
 });

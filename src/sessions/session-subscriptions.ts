@@ -119,7 +119,6 @@ export class SessionSubscriptions {
       const held = this.release(follow);
       follow.live = true;
       this.sequencer.startAt(sessionKey, follow.lastSeq);
-      connection.subscribe(sessionTopic(sessionKey));
       for (const message of held) {
         if (message.method === SESSION_EVENT_METHOD) {
           const seq = Number(message.params.seq);
@@ -128,6 +127,9 @@ export class SessionSubscriptions {
         }
         connection.notify(message.method, message.params);
       }
+      // The page may hold events whose publication is still to come (the log is readable once
+      // committed, and the writer publishes after): the connection drops those, up to lastSeq.
+      connection.subscribe(sessionTopic(sessionKey), follow.lastSeq);
     });
   }
 

@@ -6,8 +6,13 @@ export interface RpcConnection {
   readonly id: string;
   /** The caller authenticated when the connection was opened. */
   caller?: Caller;
-  /** Receive notifications published to this topic from now on. */
-  subscribe(topic: string): void;
+  /**
+   * Receive notifications published to this topic from now on. With `givenUpTo`, the client
+   * already has the topic's sequenced notifications (a numeric `params.seq`) up to that seq, from
+   * a read of the log: those published late (a commit is readable before it is published) are
+   * not sent again, until one beyond it passes.
+   */
+  subscribe(topic: string, givenUpTo?: number): void;
   unsubscribe(topic: string): void;
   /**
    * Sends a notification; false when the connection is closed, was closed for being slow, or its

@@ -44,7 +44,10 @@ export class WsConnectionRegistry {
     if (!set) return 0;
     const frame = JSON.stringify({ jsonrpc: '2.0', method, params });
     let delivered = 0;
-    for (const connection of set) if (connection.push(frame)) delivered++;
+    for (const connection of set) {
+      if (connection.alreadyHas(topic, params)) continue;
+      if (connection.push(frame)) delivered++;
+    }
     return delivered;
   }
 

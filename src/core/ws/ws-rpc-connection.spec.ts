@@ -96,3 +96,44 @@ describe('WsRpcConnection token expiry', () => {
     expect(connection.send('{"error":{"code":-32001}}')).toBe(true);
   });
 });
+
+describe('WsRpcConnection resumed from a read of the log', () => {
+  const seqsSent = (socket: FakeSocket) =>
+    socket.sent.map((frame) => (JSON.parse(frame) as { params: { seq?: number } }).params.seq);
+
+  it('drops the events it was already given, published late, until one beyond them passes', () => {
+    const registry = new WsConnectionRegistry();
+    const socket = new FakeSocket();
+    const connection = connectionOn(socket, registry);
+    registry.add(connection);
+    connection.subscribe('session:a', 3);
+    expect(registry.publish('session:a', 'session.event', { seq: 2 })).toBe(0);
+    expect(registry.publish('session:a', 'session.event', { seq: 3 })).toBe(0);
+    // Deltas carry no seq: they always go.
+    expect(registry.publish('session:a', 'session.delta', { index: 0 })).toBe(1);
+    expect(registry.publish('session:a', 'session.event', { seq: 4 })).toBe(1);
+    // Past the mark the stream is the sequencer's: nothing more is filtered here.
+    expect(registry.publish('session:a', 'session.event', { seq: 3 })).toBe(1);
+    expect(seqsSent(socket)).toEqual([undefined, 4, 3]);
+  });
+
+  it('filters per topic and per connection, and forgets the mark when it unsubscribes', () => {
+    const registry = new WsConnectionRegistry();
+    const resumed = new FakeSocket();
+    const other = new FakeSocket();
+    const a = connectionOn(resumed, registry);
+    const b = connectionOn(other, registry);
+    registry.add(a);
+    registry.add(b);
+    a.subscribe('session:a', 5);
+    a.subscribe('session:b');
+    b.subscribe('session:a');
+    expect(registry.publish('session:a', 'session.event', { seq: 5 })).toBe(1);
+    expect(registry.publish('session:b', 'session.event', { seq: 1 })).toBe(1);
+    expect(seqsSent(resumed)).toEqual([1]);
+    expect(seqsSent(other)).toEqual([5]);
+    a.unsubscribe('session:a');
+    a.subscribe('session:a');
+    expect(registry.publish('session:a', 'session.event', { seq: 5 })).toBe(2);
+  });
+});

@@ -52,6 +52,8 @@ export class WsRpcConnection implements RpcConnection, DeadlineHolder {
   /** When the caller's token stops being good (epoch ms, clock tolerance included). */
   private expiresAt?: number;
   private topicSet?: Set<string>;
+  /** Per topic, the seq up to which the client already has the events (see subscribe). */
+  private givenUpTo?: Map<string, number>;
   /** The client's address (after trusted-proxy resolution). */
   readonly ip: string;
   /** The upgrade's headers: a compact list until someone reads them, then the object. */
@@ -118,7 +120,8 @@ export class WsRpcConnection implements RpcConnection, DeadlineHolder {
     return this.socket.readyState === this.socket.OPEN;
   }
 
-  subscribe(topic: string): void {
+  subscribe(topic: string, givenUpTo?: number): void {
+    if (givenUpTo !== undefined) (this.givenUpTo ??= new Map()).set(topic, givenUpTo);
     const topics = (this.topicSet ??= new Set());
     if (topics.has(topic)) return;
     topics.add(topic);
@@ -126,8 +129,26 @@ export class WsRpcConnection implements RpcConnection, DeadlineHolder {
   }
 
   unsubscribe(topic: string): void {
+    this.forgetGiven(topic);
     if (!this.topicSet?.delete(topic)) return;
     this.onTopicChange(this, topic, false);
+  }
+
+  /**
+   * Whether the client already has this notification of a topic: a sequenced one at or below
+   * what it was given when it subscribed. The mark goes once the stream passes it, so a
+   * connection pays this only between a read of the log and the next event.
+   */
+  alreadyHas(topic: string, params: Record<string, unknown>): boolean {
+    const upTo = this.givenUpTo?.get(topic);
+    if (upTo === undefined || typeof params.seq !== 'number') return false;
+    if (params.seq <= upTo) return true;
+    this.forgetGiven(topic);
+    return false;
+  }
+
+  private forgetGiven(topic: string): void {
+    if (this.givenUpTo?.delete(topic) && this.givenUpTo.size === 0) this.givenUpTo = undefined;
   }
 
   notify(method: string, params: Record<string, unknown>): boolean {
