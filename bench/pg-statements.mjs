@@ -1,6 +1,7 @@
 // Statements per echo turn on PostgreSQL: the gateway on a fresh database, SESSIONS sessions (32)
 // driven for BENCH_SECONDS, then pg_stat_statements read for that database: calls per turn of each
-// statement and in all. A count, not a speed: it moves little with the machine's load. Needs
+// statement and in all, and each one's execution time per turn (the server's time inside the
+// statement, not its CPU). The counts move little with the machine's load; the times do. Needs
 // BENCH_POSTGRES_URL (a superuser) on a server with shared_preload_libraries='pg_stat_statements'
 // and `CREATE EXTENSION pg_stat_statements` in the database of that URL. Not part of `npm run bench`.
 import pg from 'pg';
@@ -62,14 +63,20 @@ const gatewayCpuUsed = cpuMs([gateway.pid]) - gatewayCpu;
 // Backends that ended during the run are missed; the pools keep theirs open, so few do.
 const postgresCpuUsed = cpuMs(postgresPids()) - postgresCpu;
 const { rows } = await admin.query(
-  `SELECT calls::int, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS q FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY calls DESC`,
+  `SELECT calls::int, round(total_exec_time::numeric,1) AS ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS q FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY calls DESC`,
   [dbName],
 );
 const turns = run.turns.reduce((a, b) => a + b, 0);
 let total = 0;
 for (const r of rows) {
   total += r.calls;
-  if (r.calls > turns / 100) console.log((r.calls / turns).toFixed(3), r.calls, r.q);
+  if (r.calls > turns / 100)
+    console.log(
+      (r.calls / turns).toFixed(3),
+      r.calls,
+      ((r.ms * 1000) / turns).toFixed(0) + 'us/turn',
+      r.q,
+    );
 }
 console.log(
   `turns ${turns} rate ${run.rate.toFixed(0)}/s statements/turn ${(total / turns).toFixed(3)}` +

@@ -114,6 +114,27 @@ afterAll(async () => {
   await Promise.all(running.map((gateway) => gateway.stop()));
 });
 
+describe('serve runs from the server bundle', () => {
+  it('loads Nest and our modules from dist/main.js and its chunks, not from their own files', async () => {
+    const gateway = await boot();
+    const urls = gateway.urls().filter((url) => url.startsWith('file:'));
+    // One copy of Nest, in the bundle: a package built on Nest loaded from node_modules would
+    // bring a second @nestjs/common with it (other classes, other DI tokens).
+    const nest = urls.filter((url) => /\/node_modules\/(@nestjs\/|nestjs-pino\/)/.test(url));
+    expect(nest).toEqual([]);
+    const ours = urls.filter((url) => url.startsWith(`file://${DIST}/`));
+    const outside = ours.filter(
+      (url) => url !== `file://${DIST}/main.js` && !url.startsWith(`file://${DIST}/bundle/`),
+    );
+    expect(outside).toEqual([]);
+    expect(ours.length).toBeGreaterThan(1);
+    expect(ours.length).toBeLessThan(30);
+    // What the bundle leaves to node_modules is still loaded from there (Fastify, TypeORM, …).
+    expect(gateway.packages().has('fastify')).toBe(true);
+    expect(gateway.packages().has('typeorm')).toBe(true);
+  });
+});
+
 describe('boot loads optional dependencies only when the config uses them', () => {
   it('on the default config: no provider SDK, MCP SDK, zod, Redis or PostgreSQL client, prom-client', async () => {
     const gateway = await boot();

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   Inject,
   Logger,
@@ -10,10 +10,11 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { PACKAGE_ROOT } from '../core/package-info.js';
 import { isExcludedFromDashboard } from './dashboard-paths.js';
 
-/** Where `npm run build` puts the dashboard: `public/` at the package root (from src/ or dist/). */
-export const DEFAULT_DASHBOARD_ROOT = fileURLToPath(new URL('../../public', import.meta.url));
+/** Where `npm run build` puts the dashboard: `public/` at the package root. */
+export const DEFAULT_DASHBOARD_ROOT = join(PACKAGE_ROOT, 'public');
 
 const DASHBOARD_ROOT = Symbol('DASHBOARD_ROOT');
 

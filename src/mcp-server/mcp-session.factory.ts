@@ -2,7 +2,6 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { CallToolResult, ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { hasScope, type Caller } from '../core/identity/caller.js';
 import { GatewayException } from '../core/errors/gateway.exception.js';
 import { RpcErrorCode } from '../core/rpc/rpc-error-code.js';
@@ -14,8 +13,7 @@ import type { McpSdk } from './mcp-sdk.loader.js';
 import { callerFromAuthInfo, TOOLS_EXECUTE_SCOPE, TOOLS_READ_SCOPE } from './mcp-scopes.js';
 import { McpSession } from './mcp-session.js';
 import { mapToolCallError, toCallToolResult, toMcpTool } from './mcp-tool.mapper.js';
-
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+import { PACKAGE_VERSION as version } from '../core/package-info.js';
 
 /** The names MCP calls are counted under in /status and /metrics. */
 const MCP_TOOLS_LIST = 'mcp tools/list';

@@ -1,6 +1,5 @@
 import { Controller, Get, Inject, Logger, Optional, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { createRequire } from 'node:module';
 import { DataSource } from 'typeorm';
 import { METRICS_READ_SCOPE } from '../identity/caller.js';
 import { Public } from '../identity/public.decorator.js';
@@ -11,8 +10,7 @@ import { RpcStatsService } from '../rpc/rpc-stats.service.js';
 import { WsConnectionRegistry } from '../ws/ws-connection.registry.js';
 import { LifecycleService } from './lifecycle.service.js';
 import { TOKEN_USAGE_REPORT, type TokenUsageReport } from './token-usage.report.js';
-
-const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+import { PACKAGE_VERSION as version } from '../package-info.js';
 
 type Check = 'up' | 'down' | 'none';
 

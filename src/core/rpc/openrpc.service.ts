@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { createRequire } from 'node:module';
 import { RpcMethodRegistry } from './rpc-method.registry.js';
 import { RpcErrorCode } from './rpc-error-code.js';
 import type { JsonSchema } from './rpc-params.schemas.js';
+import { PACKAGE_VERSION as version } from '../package-info.js';
 
 const ERROR_MESSAGES: Record<number, string> = {
   [RpcErrorCode.Unauthenticated]: 'Not authenticated',
@@ -14,8 +14,6 @@ const ERROR_MESSAGES: Record<number, string> = {
   [RpcErrorCode.ToolFailed]: 'Tool failed or timed out',
   [RpcErrorCode.Unavailable]: 'A store the gateway needs is unreachable; retry',
 };
-
-const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
 /** Builds the OpenRPC 1.x document from the method registry; params schemas come from the params classes. */
 @Injectable()

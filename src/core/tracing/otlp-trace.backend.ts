@@ -21,13 +21,11 @@ import {
   resourceFromAttributes,
 } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createRequire } from 'node:module';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { GatewayException } from '../errors/gateway.exception.js';
 import type { GatewayTracer, TraceCarrier, TraceSpanKind } from './gateway-tracer.js';
 import type { TracingSettings } from './tracing-settings.js';
-
-const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+import { PACKAGE_VERSION as version } from '../package-info.js';
 
 const KINDS: Record<TraceSpanKind, SpanKind> = {
   server: SpanKind.SERVER,
