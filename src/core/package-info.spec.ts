@@ -1,7 +1,23 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT, PACKAGE_VERSION } from './package-info.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findPackageRoot, PACKAGE_ROOT, PACKAGE_VERSION } from './package-info.js';
+
+const made: string[] = [];
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'openclaw-package-info-'));
+  made.push(dir);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
 
 describe('package info', () => {
   it("finds the gateway's own package.json above the module, and its version", () => {
@@ -12,6 +28,24 @@ describe('package info', () => {
     };
     expect(pkg.name).toBe('openclaw-gateway');
     expect(PACKAGE_VERSION).toBe(pkg.version);
-    expect(PACKAGE_VERSION).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('walks past packages of other names, at any depth (the bundle sits deeper than dist/)', () => {
+    const dir = tree({
+      'package.json': JSON.stringify({ name: 'openclaw-gateway', version: '1.2.3' }),
+      'dist/bundle/package.json': JSON.stringify({ name: 'something-else' }),
+      'dist/bundle/chunk.js': '',
+    });
+    expect(findPackageRoot(join(dir, 'dist/bundle'))).toBe(dir);
+    expect(findPackageRoot(dir)).toBe(dir);
+  });
+
+  it('finds nothing, without throwing, when no folder above is ours (an app bundled the library)', () => {
+    const dir = tree({
+      'package.json': JSON.stringify({ name: 'host-app' }),
+      'build/broken/package.json': '{ not json',
+      'build/broken/main.js': '',
+    });
+    expect(findPackageRoot(join(dir, 'build/broken'))).toBeUndefined();
   });
 });

@@ -5,30 +5,36 @@ import { fileURLToPath } from 'node:url';
 const PACKAGE_NAME = 'openclaw-gateway';
 
 /**
- * The gateway package's folder, found by walking up from this module rather than by a fixed
- * `../..`: the module runs from `src/` under tests, from `dist/` as compiled, and from the server
- * bundle's chunks (`dist/bundle/`), each at its own depth.
+ * The gateway package's folder above `dir`, found by walking up rather than by a fixed `../..`:
+ * the modules run from `src/` under tests, from `dist/` as compiled, and from the server bundle's
+ * chunks (`dist/bundle/`), each at its own depth. Undefined when no folder above is ours (an
+ * application that bundled the library into its own files).
  */
-function findPackageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+export function findPackageRoot(dir: string): string | undefined {
   for (;;) {
     const file = join(dir, 'package.json');
-    if (
-      existsSync(file) &&
-      (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === PACKAGE_NAME
-    ) {
-      return dir;
-    }
+    if (existsSync(file) && readName(file) === PACKAGE_NAME) return dir;
     const parent = dirname(dir);
-    if (parent === dir)
-      throw new Error(`${PACKAGE_NAME}: package.json not found above ${import.meta.url}`);
+    if (parent === dir) return undefined;
     dir = parent;
   }
 }
 
-export const PACKAGE_ROOT = findPackageRoot();
+function readName(file: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name;
+  } catch {
+    return undefined;
+  }
+}
 
-/** The gateway's version, as health, discovery, MCP and tracing report it. */
-export const PACKAGE_VERSION = (
-  JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
-).version;
+const here = dirname(fileURLToPath(import.meta.url));
+const root = findPackageRoot(here);
+
+/** The package's folder; where it cannot be found, this module's own (the dashboard says so). */
+export const PACKAGE_ROOT = root ?? here;
+
+/** The gateway's version, as health, discovery, MCP and tracing report it ('unknown' unfound). */
+export const PACKAGE_VERSION = root
+  ? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
+  : 'unknown';
