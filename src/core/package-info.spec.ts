@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findPackageRoot, PACKAGE_ROOT, PACKAGE_VERSION } from './package-info.js';
+import { findPackage, PACKAGE_ROOT, PACKAGE_VERSION } from './package-info.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -36,8 +36,8 @@ describe('package info', () => {
       'dist/bundle/package.json': JSON.stringify({ name: 'something-else' }),
       'dist/bundle/chunk.js': '',
     });
-    expect(findPackageRoot(join(dir, 'dist/bundle'))).toBe(dir);
-    expect(findPackageRoot(dir)).toBe(dir);
+    expect(findPackage(join(dir, 'dist/bundle'))).toEqual({ root: dir, version: '1.2.3' });
+    expect(findPackage(dir)).toEqual({ root: dir, version: '1.2.3' });
   });
 
   it('finds nothing, without throwing, when no folder above is ours (an app bundled the library)', () => {
@@ -46,6 +46,6 @@ describe('package info', () => {
       'build/broken/package.json': '{ not json',
       'build/broken/main.js': '',
     });
-    expect(findPackageRoot(join(dir, 'build/broken'))).toBeUndefined();
+    expect(findPackage(join(dir, 'build/broken'))).toBeUndefined();
   });
 });

@@ -93,7 +93,7 @@ export class WsRpcConnection implements RpcConnection, DeadlineHolder {
 
   /** The next frame's correlation id: the connection's id and the frame's number. */
   nextCorrelationId(): string {
-    return `${PROCESS_PREFIX}-${this.seq}.${++this.frames}`;
+    return `${this.id}.${++this.frames}`;
   }
 
   /** The topics it listens to. */
