@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
-import { FakeWsSocket } from '../../test/support/fake-ws-socket.js';
+import { connectFakeWs } from '../../test/support/fake-ws-socket.js';
 import { ALL_TOPICS } from '../core/events/event-bus.js';
 import { InProcessEventBus } from '../core/events/in-process.event-bus.js';
 import { WsConnectionRegistry } from '../core/ws/ws-connection.registry.js';
-import { WsRpcConnection } from '../core/ws/ws-rpc-connection.js';
 import type { RpcConnection } from '../core/rpc/rpc-connection.js';
 import { sessionTopic, type SessionEvent } from './session-api.types.js';
 import { SessionSubscriptions, type ResumePage } from './session-subscriptions.js';
@@ -182,15 +180,7 @@ describe('SessionSubscriptions.resume on a WebSocket connection', () => {
     bus.subscribe(ALL_TOPICS, (message, topic) =>
       registry.publish(topic, message.method, message.params),
     );
-    const socket = new FakeWsSocket();
-    const connection = new WsRpcConnection(
-      socket as unknown as WebSocket,
-      '127.0.0.1',
-      {},
-      1 << 20,
-      registry.topicChanged,
-    );
-    registry.add(connection);
+    const { socket, connection } = connectFakeWs(registry);
     const subscriptions = new SessionSubscriptions(bus, { startAt: () => undefined } as never);
 
     // Event 3 is committed, so the page holds it, but its writer has not published it yet.

@@ -1,27 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { WebSocket } from 'ws';
 import { TokenDeadlines } from './token-deadlines.js';
 import { WsCloseCode } from './ws-close-code.js';
 import { WsConnectionRegistry } from './ws-connection.registry.js';
-import { WsRpcConnection } from './ws-rpc-connection.js';
-import { FakeWsSocket as FakeSocket } from '../../../test/support/fake-ws-socket.js';
-
-function connect(
-  registry: WsConnectionRegistry,
-  deadlines?: TokenDeadlines,
-): { socket: FakeSocket; connection: WsRpcConnection } {
-  const socket = new FakeSocket();
-  const connection = new WsRpcConnection(
-    socket as unknown as WebSocket,
-    '127.0.0.1',
-    {},
-    1024,
-    registry.topicChanged,
-    deadlines,
-  );
-  registry.add(connection);
-  return { socket, connection };
-}
+import { connectFakeWs as connect } from '../../../test/support/fake-ws-socket.js';
 
 describe('WsRpcConnection, idle', () => {
   it('makes no topic set until its first subscription, and forgets topics on unsubscribe', () => {
