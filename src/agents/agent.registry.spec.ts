@@ -140,6 +140,25 @@ describe('AgentRegistry', () => {
     expect(agentSignal?.aborted).toBe(true);
   });
 
+  it("runs on the caller's own controller when given one, and aborts it when the run ends", async () => {
+    const registry = await bootRegistry();
+    let agentSignal: AbortSignal | undefined;
+    registry.register({
+      ...scriptedAgent('own', []),
+      async *run(_input: AgentRunInput, signal: AbortSignal) {
+        agentSignal = signal;
+        await Promise.resolve();
+        yield { type: 'finish', content: 'done', finishReason: 'stop' };
+      },
+    });
+    const control = new AbortController();
+    const events = [];
+    for await (const event of registry.run('own', noInput, control)) events.push(event.type);
+    expect(events).toEqual(['finish']);
+    expect(agentSignal).toBe(control.signal);
+    expect(control.signal.aborted).toBe(true);
+  });
+
   it('turns a throwing agent into AgentFailedException, records the error and frees the run', async () => {
     const registry = await bootRegistry();
     registry.register(

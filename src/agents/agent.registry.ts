@@ -100,9 +100,17 @@ export class AgentRegistry implements OnModuleInit {
    * until it ends, fails or the consumer stops early. A throw becomes AgentFailedException (the
    * agent's own message goes to the log only); a stream that ends without `finish` or `error` is
    * a failure too; an abort that makes the agent throw ends as `finish` with `cancelled`.
+   *
+   * The agent's signal is aborted when the run ends or the consumer stops early, so that work it
+   * started is cancelled. Given a signal, the run follows it with a controller of its own; given
+   * the caller's controller (one made for this run only), it uses that one and aborts it itself.
    */
-  run(id: string, input: AgentRunInput, signal: AbortSignal): AsyncGenerator<AgentEvent> {
-    return this.track(this.entry(id), input, signal);
+  run(
+    id: string,
+    input: AgentRunInput,
+    stop: AbortSignal | AbortController,
+  ): AsyncGenerator<AgentEvent> {
+    return this.track(this.entry(id), input, stop);
   }
 
   /**
@@ -136,11 +144,12 @@ export class AgentRegistry implements OnModuleInit {
   private async *track(
     entry: AgentEntry,
     input: AgentRunInput,
-    signal: AbortSignal,
+    stop: AbortSignal | AbortController,
   ): AsyncGenerator<AgentEvent> {
     const { agent } = entry;
-    // Aborted when the consumer stops early too, so that work the agent started is cancelled.
-    const own = new LinkedAbortController(signal);
+    // A turn hands its own controller: one AbortController (and its link) less per turn.
+    const linked = stop instanceof AbortController ? undefined : new LinkedAbortController(stop);
+    const own = linked ?? (stop as AbortController);
     const runSignal = own.signal;
     entry.activeRuns++;
     entry.totalRuns++;
@@ -187,7 +196,7 @@ export class AgentRegistry implements OnModuleInit {
       throw failure;
     } finally {
       entry.activeRuns--;
-      own.dispose();
+      linked?.dispose();
       own.abort(WORK_FINISHED);
     }
   }

@@ -15,6 +15,7 @@ import type {
 } from './event-write.types.js';
 import { PostgresEventWriter, type PgQueryable } from './postgres-event.writer.js';
 import { SessionEventEntity } from './session-event.entity.js';
+import { SessionHeads } from './session-heads.js';
 import { SessionEntity } from './session.entity.js';
 import type { NewEvent, SessionRecord, StoredEvent } from './session.types.js';
 import {
@@ -46,6 +47,8 @@ export class EventStore implements OnModuleDestroy {
   private batcher?: EventWriteBatcher;
   private writer?: EventLogWriter;
   private lastSeqStatement?: SqliteStatement;
+  /** On SQLite this process is the only writer (one instance), so it knows each session's head. */
+  private readonly heads?: SessionHeads;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -53,6 +56,7 @@ export class EventStore implements OnModuleDestroy {
   ) {
     this.sessions = dataSource.getRepository(SessionEntity);
     this.events = dataSource.getRepository(SessionEventEntity);
+    if (dataSource.options.type === 'better-sqlite3') this.heads = new SessionHeads();
   }
 
   /** Lets queued writes commit before the data source is closed. */
@@ -72,20 +76,25 @@ export class EventStore implements OnModuleDestroy {
     agentId: string;
     metadata?: Record<string, unknown>;
   }): Promise<{ session: SessionRecord; event: StoredEvent }> {
-    return this.write().submit<CreatedSession>({
+    const sessionKey = newSessionKey();
+    const created = this.write().submit<CreatedSession>({
       kind: 'create',
-      sessionKey: newSessionKey(),
+      sessionKey,
       ownerSubject: input.ownerSubject,
       agentId: input.agentId,
       metadata: input.metadata ?? {},
     });
+    return this.heads ? this.heads.follow(sessionKey, created) : created;
   }
 
   /**
-   * The session's newest seq (undefined when there is no such session): one indexed read, on
-   * SQLite a prepared statement on the driver's connection, no TypeORM round.
+   * The session's newest seq (undefined when there is no such session). On SQLite the head this
+   * process last wrote when it knows it, else a prepared statement on the driver's connection; on
+   * PostgreSQL one indexed read.
    */
   async lastSeq(sessionKey: string): Promise<number | undefined> {
+    const known = this.heads?.get(sessionKey);
+    if (known !== undefined) return known;
     const sql = `SELECT "last_seq" FROM "sessions" WHERE "session_key" = `;
     if (this.dataSource.options.type === 'better-sqlite3') {
       this.lastSeqStatement ??= this.sqlite().prepare(`${sql}?`);
@@ -119,7 +128,7 @@ export class EventStore implements OnModuleDestroy {
     const keys = pending.flatMap((e) => (e.idempotencyKey === null ? [] : [e.idempotencyKey]));
     const duplicate = keys.find((key, i) => keys.indexOf(key) !== i);
     if (duplicate !== undefined) throw new IdempotencyKeyConflictError(sessionKey, duplicate);
-    return this.write().submit<StoredEvent[]>({
+    const stored = this.write().submit<StoredEvent[]>({
       kind: 'append',
       sessionKey,
       events: pending,
@@ -127,6 +136,7 @@ export class EventStore implements OnModuleDestroy {
       fence: opts.fence,
       ends: pending.some((e) => e.type === 'session.ended'),
     });
+    return this.heads ? this.heads.follow(sessionKey, stored) : stored;
   }
 
   /** Events with `seq > afterSeq`, oldest first, at most `limit`; walks the (session, seq) index. */

@@ -92,7 +92,6 @@ export class SessionTurnRunner {
     // Before anything is stored: a spent budget refuses the message (-32012).
     const tokenBudget = await this.budget.check(session);
     const conversation = await this.conversations.read(sessionKey, lease.lastSeq);
-    let linked: LinkedAbortController | undefined;
     try {
       await this.recovery.closeInterrupted(sessionKey, conversation, lease);
       const messageId = `msg_${randomUUID()}`;
@@ -119,19 +118,16 @@ export class SessionTurnRunner {
         throw error;
       }
       await this.conversations.advance(sessionKey, conversation, [stored]);
-      // Only a lease between instances can be lost; on one instance its signal never fires.
-      linked = lease.fence ? new LinkedAbortController(signal, lease.lost) : undefined;
       return await this.runAgent(
         caller,
         session,
         messageId,
         conversation,
         lease,
-        linked?.signal ?? signal,
+        signal,
         tokenBudget,
       );
     } finally {
-      linked?.dispose();
       this.conversations.keep(sessionKey, conversation);
     }
   }
@@ -154,9 +150,10 @@ export class SessionTurnRunner {
     const last = { expectActive: true, fence: freesLease ? lease.closing : lease.fence };
     const maxEventBytes = this.config.sessions.maxEventBytes;
     const output = new AgentOutputCap(maxEventBytes);
-    // Also aborted when the answer passes the cap: the agent stops, the turn ends with 'length'.
-    const capped = new LinkedAbortController(signal);
-    const runSignal = capped.signal;
+    // The agent's one controller. It follows the turn's signal and, between instances, the lease
+    // (on one instance a lease is never lost); it is aborted when the answer passes the cap (the
+    // agent stops, the turn ends with 'length'), and by the registry when the run ends.
+    const control = new LinkedAbortController(signal, lease.fence ? lease.lost : undefined);
     const toolCalls: ToolCall[] = [];
     const answered = new Set<string>();
     let index = 0;
@@ -183,12 +180,12 @@ export class SessionTurnRunner {
         },
         ...(tokenBudget === undefined ? {} : { tokenBudget }),
       };
-      for await (const event of this.agents.run(agentId, input, runSignal)) {
+      for await (const event of this.agents.run(agentId, input, control)) {
         switch (event.type) {
           case 'text-delta': {
             const delta = output.delta(event.delta);
             if (delta) this.publisher.delta(sessionKey, messageId, index++, delta);
-            if (output.cut) capped.abort(new Error('answer over sessions.maxEventBytes'));
+            if (output.cut) control.abort(new Error('answer over sessions.maxEventBytes'));
             break;
           }
           case 'tool-call': {
@@ -234,7 +231,8 @@ export class SessionTurnRunner {
           case 'finish': {
             const rest: Record<string, unknown> = { messageId, toolCalls };
             if (event.usage !== undefined) rest.usage = event.usage;
-            const data = output.finish(rest, event.content, event.finishReason, signal.aborted);
+            const stopped = signal.aborted || lease.lost.aborted;
+            const data = output.finish(rest, event.content, event.finishReason, stopped);
             // A call the cancellation cut short gets its result, so every tool.call has one.
             const unanswered = toolCalls.filter((call) => !answered.has(call.toolCallId));
             const stored = await this.writer.append(
@@ -292,7 +290,7 @@ export class SessionTurnRunner {
       if (freesLease) lease.freed();
       throw failure;
     } finally {
-      capped.dispose();
+      control.dispose();
     }
   }
 }

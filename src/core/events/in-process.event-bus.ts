@@ -12,18 +12,28 @@ export class InProcessEventBus implements EventBus {
   private readonly listeners = new Map<string, Set<BusListener>>();
 
   publish(topic: string, message: BusMessage): void {
-    for (const key of [topic, ALL_TOPICS]) {
-      const set = this.listeners.get(key);
-      if (!set) continue;
-      // A copy: a listener may unsubscribe (itself or another) while we iterate.
-      for (const listener of [...set]) {
-        try {
-          listener(message, topic);
-        } catch (err) {
-          // One broken listener must not keep the message from the others.
-          this.logger.error({ err, topic }, 'event listener failed');
-        }
-      }
+    // Two plain lookups rather than a loop over [topic, ALL_TOPICS]: a turn publishes every
+    // delta, mostly to one listener or none, and each publish's arrays were garbage.
+    this.deliver(this.listeners.get(topic), topic, message);
+    this.deliver(this.listeners.get(ALL_TOPICS), topic, message);
+  }
+
+  private deliver(set: Set<BusListener> | undefined, topic: string, message: BusMessage): void {
+    if (set === undefined) return;
+    if (set.size === 1) {
+      this.call(set.values().next().value as BusListener, topic, message);
+      return;
+    }
+    // A copy: a listener may subscribe or unsubscribe (itself or another) while we iterate.
+    for (const listener of [...set]) this.call(listener, topic, message);
+  }
+
+  private call(listener: BusListener, topic: string, message: BusMessage): void {
+    try {
+      listener(message, topic);
+    } catch (err) {
+      // One broken listener must not keep the message from the others.
+      this.logger.error({ err, topic }, 'event listener failed');
     }
   }
 
