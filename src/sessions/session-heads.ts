@@ -4,12 +4,12 @@ import type { StoredEvent } from './session.types.js';
  * The newest seq of each session this process wrote, kept where this process is the log's only
  * writer (SQLite: one instance). A turn checks that its cached conversation is current against it
  * instead of reading the session's row: that read was about 5% of an echo turn's main thread.
- * Bounded: a session it dropped (or never saw) is read from its row as before.
+ * Bounded (16k sessions, about 1.5 MB): a session it dropped or never wrote is read from its row.
  */
 export class SessionHeads {
   private readonly seqs = new Map<string, number>();
 
-  constructor(private readonly max = 65_536) {}
+  constructor(private readonly max = 16_384) {}
 
   get(sessionKey: string): number | undefined {
     return this.seqs.get(sessionKey);
