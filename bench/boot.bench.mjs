@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { inspect } from './inspector.mjs';
 import { ROOT, SECRET, compareWith, freePort, printReport, report, token } from './support.mjs';
 
 const DIST = process.env.BENCH_DIST ?? join(ROOT, 'dist');
@@ -33,14 +34,16 @@ function memory(pid) {
 }
 
 /** Spawns the gateway (as users run it) or the floor, and times it until /health answers 200. */
-async function start(kind, config = {}) {
+async function start(kind, config = {}, nodeArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), `openclaw-boot-${kind}-`));
   const port = await freePort();
   writeFileSync(join(dir, 'openclaw.json'), JSON.stringify(config));
-  const args =
-    kind === 'gateway'
+  const args = [
+    ...nodeArgs,
+    ...(kind === 'gateway'
       ? [join(DIST, 'main.js'), 'serve']
-      : [join(ROOT, 'bench/floor-server.mjs'), String(port)];
+      : [join(ROOT, 'bench/floor-server.mjs'), String(port)]),
+  ];
   const spawned = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: dir,
@@ -53,7 +56,8 @@ async function start(kind, config = {}) {
       OPENCLAW_CONFIG: join(dir, 'openclaw.json'),
       OPENCLAW_COMPILE_CACHE: COMPILE_CACHE,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // An inspected process announces its inspector on stderr: not the benchmark's output.
+    stdio: ['ignore', 'ignore', nodeArgs.length > 0 ? 'ignore' : 'inherit'],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
@@ -146,6 +150,38 @@ async function perConnection(kind, config) {
   };
 }
 
+/**
+ * The same step measured without the garbage: JS heap and RSS per socket after full collections
+ * (through an inspector attached to the process), before and after the MORE_SOCKETS. What a
+ * socket keeps, where the RSS figure above also reads whatever V8 had not collected yet.
+ */
+async function perConnectionAfterGc(kind, config) {
+  const tokens = await Promise.all(
+    Array.from({ length: SOCKETS + MORE_SOCKETS }, (_, i) => token(`boot-gc-${i}`)),
+  );
+  const inspectorPort = await freePort();
+  const server = await start(kind, config, [`--inspect=127.0.0.1:${inspectorPort}`]);
+  const inspector = await inspect(inspectorPort);
+  const sockets = [];
+  const open = async (from, count) => {
+    for (let i = from; i < from + count; i += 50) {
+      const batch = tokens.slice(i, i + 50).map((t) => ({ authorization: `Bearer ${t}` }));
+      sockets.push(...(await Promise.all(batch.map((headers) => connect(server.wsUrl, headers)))));
+    }
+    const heap = await inspector.heapAfterGc();
+    return { heap, rss: server.memory().rss };
+  };
+  const warm = await open(0, SOCKETS);
+  const more = await open(SOCKETS, MORE_SOCKETS);
+  for (const socket of sockets) socket.terminate();
+  inspector.close();
+  await server.close();
+  return {
+    heap: (more.heap - warm.heap) / 1024 / MORE_SOCKETS,
+    rss: ((more.rss - warm.rss) * 1024) / MORE_SOCKETS,
+  };
+}
+
 const runs = { gateway: [], floor: [] };
 for (let i = 0; i < RUNS; i++) {
   runs.floor.push(await boots('floor'));
@@ -179,6 +215,11 @@ compareWith(
   pick('gateway', 'rss'),
   { label: '< 120 MB', check: (gateway) => gateway < 120 },
 );
+// Collected memory moves little from run to run: one run each.
+const afterGc = {
+  floor: await perConnectionAfterGc('floor'),
+  gateway: await perConnectionAfterGc('gateway', unlimited),
+};
 const perSocketOf = (kind, key) => median(perSocket[kind].map((run) => run[key]));
 compareWith(
   `RSS per idle authenticated WebSocket, ${MORE_SOCKETS.toLocaleString('en-US')} more (median of 3)`,
@@ -186,6 +227,18 @@ compareWith(
   perSocketOf('floor', 'next'),
   perSocketOf('gateway', 'next'),
   { label: '<= 1.0 of floor', check: (_gateway, ratio) => ratio <= 1 },
+);
+compareWith(
+  `JS heap per idle authenticated WebSocket after full GCs, ${MORE_SOCKETS.toLocaleString('en-US')} more`,
+  'KB',
+  afterGc.floor.heap,
+  afterGc.gateway.heap,
+);
+compareWith(
+  `RSS per idle authenticated WebSocket after full GCs, ${MORE_SOCKETS.toLocaleString('en-US')} more`,
+  'KB',
+  afterGc.floor.rss,
+  afterGc.gateway.rss,
 );
 report('cold start, first boot (empty compile cache): gateway', runs.gateway[0].coldStartMs, 'ms');
 report(
