@@ -2,10 +2,11 @@ import { Injectable, Module, type CanActivate, type ExecutionContext } from '@ne
 import { APP_GUARD } from '@nestjs/core';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessTokenVerifier } from '../src/core/auth/access-token.verifier.js';
 import { getRpcCallContext } from '../src/core/rpc/rpc-call-context.js';
 import { CalculatorModule } from './support/calculator.rpc.js';
 import { signToken } from './support/auth-tokens.js';
-import { startGateway, WsTestClient, type TestGateway } from './support/gateway.js';
+import { postRpc, startGateway, WsTestClient, type TestGateway } from './support/gateway.js';
 
 /**
  * What an idle WebSocket keeps is made compact or shared (its upgrade headers, its token's
@@ -78,6 +79,25 @@ describe('idle WebSocket state', () => {
       { tenant: undefined, host, agent: undefined },
     ]);
     for (const client of [...clients, anonymous]) client.close();
+  });
+
+  it('keeps no verified-token entry for a socket: it keeps its caller; POST /rpc remembers', async () => {
+    const verifier = gateway.app.get(AccessTokenVerifier);
+    const token = await signToken({ sub: 'socket-only', scope: 'agents:read' });
+    const client = await WsTestClient.connect(gateway.wsUrl, {
+      headers: { ...bearer(token), 'x-tenant': 't' },
+    });
+    expect((await client.call('agent.list', {}, 'a')).result).toBeInstanceOf(Array);
+    expect(verifier.cachedCaller(token)).toBeUndefined();
+    const reply = await postRpc(
+      gateway.baseUrl,
+      { jsonrpc: '2.0', id: 1, method: 'agent.list', params: {} },
+      { headers: bearer(token) },
+    );
+    expect(reply.body.result).toBeInstanceOf(Array);
+    expect(verifier.cachedCaller(token)?.subject).toBe('socket-only');
+    expect((await client.call('agent.list', {}, 'b')).result).toBeInstanceOf(Array);
+    client.close();
   });
 
   it('closes each socket with 4001 at its own token’s expiry, not before, the others open', async () => {

@@ -83,13 +83,18 @@ export class AccessTokenVerifier {
     return this.revokedClients.knownActive(verified.ownClientId) ? verified.caller : undefined;
   }
 
-  /** The caller a token stands for; throws InvalidTokenError for anything short of valid. */
-  async verify(token: string): Promise<Caller> {
+  /**
+   * The caller a token stands for; throws InvalidTokenError for anything short of valid. A token
+   * verified here is remembered for the next call that brings it, unless `remember` is false (a
+   * WebSocket's upgrade: the socket keeps its caller, and the entry would only add to what every
+   * idle socket costs).
+   */
+  async verify(token: string, { remember = true }: { remember?: boolean } = {}): Promise<Caller> {
     if (token.length > MAX_CREDENTIAL_LENGTH) throw InvalidTokenError.invalid('token too large');
     if (!COMPACT_JWS.test(token)) throw InvalidTokenError.invalid('not a compact JWS');
     // The revocation check runs on cached tokens too: a cached signature is no reason to honour
     // a revoked client.
-    const verified = this.verified.get(token) ?? (await this.verifySignedToken(token));
+    const verified = this.verified.get(token) ?? (await this.verifySignedToken(token, remember));
     if (verified.ownClientId !== undefined && this.revokedClients) {
       if (await this.revokedClients.isRevoked(verified.ownClientId)) {
         throw InvalidTokenError.invalid(`client ${verified.ownClientId} is revoked`);
@@ -98,7 +103,7 @@ export class AccessTokenVerifier {
     return verified.caller;
   }
 
-  private async verifySignedToken(token: string): Promise<VerifiedToken> {
+  private async verifySignedToken(token: string, remember: boolean): Promise<VerifiedToken> {
     let header: ProtectedHeaderParameters;
     try {
       header = decodeProtectedHeader(token);
@@ -164,6 +169,7 @@ export class AccessTokenVerifier {
     const ownClientId =
       !fromJwks && typeof payload.client_id === 'string' ? payload.client_id : undefined;
     const verified: VerifiedToken = { caller, ...(ownClientId ? { ownClientId } : {}) };
+    if (!remember) return verified;
     this.verified.set(
       token,
       verified,

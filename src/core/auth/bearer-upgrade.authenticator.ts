@@ -36,7 +36,10 @@ export class BearerUpgradeAuthenticator implements WsUpgradeAuthenticator {
     try {
       if (credential.kind === 'none') throw InvalidTokenError.missing();
       if (credential.kind === 'malformed') throw InvalidTokenError.invalid(credential.reason);
-      return { ok: true, caller: await this.verifier.verify(credential.token) };
+      // Not remembered: a socket verifies once and keeps its caller (its token's expiry included);
+      // a cache entry per socket kept its token as long as the socket.
+      const caller = await this.verifier.verify(credential.token, { remember: false });
+      return { ok: true, caller };
     } catch (err) {
       if (!(err instanceof InvalidTokenError)) throw err;
       this.logger.debug({ reason: err.detail ?? err.reason }, 'WebSocket upgrade refused');
