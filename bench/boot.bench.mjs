@@ -118,6 +118,24 @@ function connect(url, headers) {
   });
 }
 
+/** Bearer headers for SOCKETS + MORE_SOCKETS connections, each with its own subject. */
+async function socketHeaders(prefix) {
+  const tokens = await Promise.all(
+    Array.from({ length: SOCKETS + MORE_SOCKETS }, (_, i) => token(`${prefix}-${i}`)),
+  );
+  return tokens.map((t) => ({ authorization: `Bearer ${t}` }));
+}
+
+/** Opens one connection per set of headers, 50 at a time. */
+async function openSockets(url, headerSets) {
+  const sockets = [];
+  for (let i = 0; i < headerSets.length; i += 50) {
+    const batch = headerSets.slice(i, i + 50);
+    sockets.push(...(await Promise.all(batch.map((headers) => connect(url, headers)))));
+  }
+  return sockets;
+}
+
 /**
  * RSS added per idle authenticated connection (KB), each with its own subject: by the first
  * SOCKETS opened after boot, and by MORE_SOCKETS more. The first figure is partly absorbed by memory
@@ -125,16 +143,11 @@ function connect(url, headers) {
  * connection costs once that slack is gone.
  */
 async function perConnection(kind, config) {
-  const tokens = await Promise.all(
-    Array.from({ length: SOCKETS + MORE_SOCKETS }, (_, i) => token(`boot-bench-${i}`)),
-  );
+  const headers = await socketHeaders('boot-bench');
   const server = await start(kind, config);
   const sockets = [];
   const open = async (from, count) => {
-    for (let i = from; i < from + count; i += 50) {
-      const batch = tokens.slice(i, i + 50).map((t) => ({ authorization: `Bearer ${t}` }));
-      sockets.push(...(await Promise.all(batch.map((headers) => connect(server.wsUrl, headers)))));
-    }
+    sockets.push(...(await openSockets(server.wsUrl, headers.slice(from, from + count))));
     await delay(SETTLE_MS);
     return server.memory().rss;
   };
@@ -156,18 +169,13 @@ async function perConnection(kind, config) {
  * socket keeps, where the RSS figure above also reads whatever V8 had not collected yet.
  */
 async function perConnectionAfterGc(kind, config) {
-  const tokens = await Promise.all(
-    Array.from({ length: SOCKETS + MORE_SOCKETS }, (_, i) => token(`boot-gc-${i}`)),
-  );
+  const headers = await socketHeaders('boot-gc');
   const inspectorPort = await freePort();
   const server = await start(kind, config, [`--inspect=127.0.0.1:${inspectorPort}`]);
   const inspector = await inspect(inspectorPort);
   const sockets = [];
   const open = async (from, count) => {
-    for (let i = from; i < from + count; i += 50) {
-      const batch = tokens.slice(i, i + 50).map((t) => ({ authorization: `Bearer ${t}` }));
-      sockets.push(...(await Promise.all(batch.map((headers) => connect(server.wsUrl, headers)))));
-    }
+    sockets.push(...(await openSockets(server.wsUrl, headers.slice(from, from + count))));
     const heap = await inspector.heapAfterGc();
     return { heap, rss: server.memory().rss };
   };

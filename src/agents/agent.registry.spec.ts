@@ -16,15 +16,20 @@ const noInput: AgentRunInput = {
   executeTool: () => Promise.reject(new Error('no tools')),
 };
 
-/** An agent whose run yields the given events, then optionally throws. */
-function scriptedAgent(id: string, events: AgentEvent[], thenThrow?: Error): Agent {
+/** An agent whose run yields the given events, then optionally throws; it keeps its signal. */
+function scriptedAgent(
+  id: string,
+  events: AgentEvent[],
+  thenThrow?: Error,
+): Agent & { lastSignal?: AbortSignal } {
   return {
     id,
     name: id,
     description: `scripted ${id}`,
     provider: 'test',
     model: 'script-1',
-    async *run() {
+    async *run(_input: AgentRunInput, signal: AbortSignal) {
+      this.lastSignal = signal;
       for (const event of events) {
         await Promise.resolve();
         yield event;
@@ -121,41 +126,29 @@ describe('AgentRegistry', () => {
 
   it('releases the run when the consumer stops early, and aborts the agent', async () => {
     const registry = await bootRegistry();
-    let agentSignal: AbortSignal | undefined;
-    registry.register({
-      ...scriptedAgent('slow', []),
-      async *run(_input: AgentRunInput, signal: AbortSignal) {
-        agentSignal = signal;
-        await Promise.resolve();
-        yield { type: 'text-delta', delta: 'a' };
-        yield { type: 'text-delta', delta: 'b' };
-        yield { type: 'finish', content: 'ab', finishReason: 'stop' };
-      },
-    });
+    const slow = scriptedAgent('slow', [
+      { type: 'text-delta', delta: 'a' },
+      { type: 'text-delta', delta: 'b' },
+      { type: 'finish', content: 'ab', finishReason: 'stop' },
+    ]);
+    registry.register(slow);
     for await (const event of registry.run('slow', noInput, new AbortController().signal)) {
       expect(event.type).toBe('text-delta');
       break;
     }
     expect(registry.status('slow')).toMatchObject({ state: 'idle', activeRuns: 0, totalRuns: 1 });
-    expect(agentSignal?.aborted).toBe(true);
+    expect(slow.lastSignal?.aborted).toBe(true);
   });
 
   it("runs on the caller's own controller when given one, and aborts it when the run ends", async () => {
     const registry = await bootRegistry();
-    let agentSignal: AbortSignal | undefined;
-    registry.register({
-      ...scriptedAgent('own', []),
-      async *run(_input: AgentRunInput, signal: AbortSignal) {
-        agentSignal = signal;
-        await Promise.resolve();
-        yield { type: 'finish', content: 'done', finishReason: 'stop' };
-      },
-    });
+    const own = scriptedAgent('own', [{ type: 'finish', content: 'done', finishReason: 'stop' }]);
+    registry.register(own);
     const control = new AbortController();
     const events = [];
     for await (const event of registry.run('own', noInput, control)) events.push(event.type);
     expect(events).toEqual(['finish']);
-    expect(agentSignal).toBe(control.signal);
+    expect(own.lastSignal).toBe(control.signal);
     expect(control.signal.aborted).toBe(true);
   });
 
