@@ -1,4 +1,5 @@
 import type { StoredEvent } from './session.types.js';
+import { setNewest } from '../core/collections/bounded-map.js';
 
 /**
  * The newest seq of each session this process wrote, kept where this process is the log's only
@@ -39,11 +40,6 @@ export class SessionHeads {
     const known = this.seqs.get(sessionKey);
     if (known !== undefined && seq <= known) return;
     // Moved to the end, so that the session written to longest ago is the one dropped.
-    if (known !== undefined) this.seqs.delete(sessionKey);
-    else if (this.seqs.size >= this.max) {
-      const oldest = this.seqs.keys().next();
-      if (!oldest.done) this.seqs.delete(oldest.value);
-    }
-    this.seqs.set(sessionKey, seq);
+    setNewest(this.seqs, sessionKey, seq, this.max);
   }
 }

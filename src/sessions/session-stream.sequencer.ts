@@ -9,6 +9,7 @@ import {
 import { EventPageReader } from './event-page.reader.js';
 import { sessionTopic } from './session-api.types.js';
 import { SESSION_EVENT_METHOD, sessionEventMessage } from './session-events.publisher.js';
+import { setNewest } from '../core/collections/bounded-map.js';
 
 /** Sessions whose position is remembered; the least recently active are forgotten first. */
 const MAX_STREAMS = 50_000;
@@ -125,19 +126,10 @@ export class SessionStreamSequencer implements OnModuleInit {
   }
 
   private stream(sessionKey: string): Stream {
-    let stream = this.streams.get(sessionKey);
-    if (stream) {
-      // Re-inserted: Map order is then least recently active first.
-      this.streams.delete(sessionKey);
-    } else {
-      stream = { touchedAt: 0 };
-      if (this.streams.size >= MAX_STREAMS) {
-        const oldest = this.streams.keys().next();
-        if (!oldest.done) this.streams.delete(oldest.value);
-      }
-    }
+    const stream = this.streams.get(sessionKey) ?? { touchedAt: 0 };
     stream.touchedAt = Date.now();
-    this.streams.set(sessionKey, stream);
+    // Re-inserted: Map order is then least recently active first.
+    setNewest(this.streams, sessionKey, stream, MAX_STREAMS);
     return stream;
   }
 }

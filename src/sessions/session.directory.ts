@@ -3,6 +3,7 @@ import { ADMIN_SCOPE, type Caller } from '../core/identity/caller.js';
 import { EventStore } from './event-store.js';
 import { SessionNotFoundException } from './session.exception.js';
 import type { SessionRecord } from './session.types.js';
+import { setNewest } from '../core/collections/bounded-map.js';
 
 /** Sessions whose owner and agent are remembered, so a call need not read them again. */
 const MAX_KNOWN_SESSIONS = 10_000;
@@ -45,12 +46,7 @@ export class SessionDirectory {
   }
 
   remember(session: KnownSession): void {
-    if (this.known.size >= MAX_KNOWN_SESSIONS) {
-      // Maps iterate in insertion order: drop the oldest.
-      const oldest = this.known.keys().next();
-      if (!oldest.done) this.known.delete(oldest.value);
-    }
-    this.known.set(session.sessionKey, session);
+    setNewest(this.known, session.sessionKey, session, MAX_KNOWN_SESSIONS);
   }
 
   markEnded(sessionKey: string): void {

@@ -5,6 +5,7 @@ import {
   RateLimitStoreUnavailableError,
   type RateLimitStore,
 } from '../rate-limit/rate-limit.store.js';
+import { setNewest } from '../collections/bounded-map.js';
 
 /** Failed client authentications one address may make for one client id per window. */
 export const CLIENT_FAILURE_LIMIT = 10;
@@ -71,13 +72,8 @@ export class ClientAuthFailures {
   }
 
   private remember(key: string, until: number): void {
-    this.locks.delete(key);
     // Every lock lasts about one window, so the oldest entry is also the first to end.
-    if (this.locks.size >= MAX_LOCKS) {
-      const oldest = this.locks.keys().next();
-      if (!oldest.done) this.locks.delete(oldest.value);
-    }
-    this.locks.set(key, until);
+    setNewest(this.locks, key, until, MAX_LOCKS);
   }
 }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { OAuthClientEntity } from './oauth-client.entity.js';
+import { setNewest } from '../collections/bounded-map.js';
 
 /** How long "this client is active" is believed before the database is asked again. */
 export const CLIENT_STATUS_TTL_MS = 5_000;
@@ -66,11 +67,6 @@ export class RevokedClients {
   }
 
   private remember(clientId: string, status: Status): void {
-    this.statuses.delete(clientId);
-    if (this.statuses.size >= MAX_ENTRIES) {
-      const oldest = this.statuses.keys().next();
-      if (!oldest.done) this.statuses.delete(oldest.value);
-    }
-    this.statuses.set(clientId, status);
+    setNewest(this.statuses, clientId, status, MAX_ENTRIES);
   }
 }

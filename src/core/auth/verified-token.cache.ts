@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Caller } from '../identity/caller.js';
+import { setNewest } from '../collections/bounded-map.js';
 
 interface Entry<V> {
   value: V;
@@ -39,14 +40,7 @@ export class VerifiedTokenCache<V = Caller> {
 
   set(token: string, value: V, until: number): void {
     if (until <= this.now() || this.maxEntries === 0) return;
-    const key = digest(token);
-    this.entries.delete(key);
-    if (this.entries.size >= this.maxEntries) {
-      // Maps iterate in insertion order: the first key is the oldest entry.
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(key, { value, until });
+    setNewest(this.entries, digest(token), { value, until }, this.maxEntries);
   }
 }
 
