@@ -2,6 +2,14 @@ import { describe, expect, it } from 'vitest';
 
 import { setNewest } from './bounded-map.js';
 
+/** a, b, c: oldest first. */
+const abc = () =>
+  new Map([
+    ['a', 1],
+    ['b', 2],
+    ['c', 3],
+  ]);
+
 describe('setNewest', () => {
   it('keeps at most `max` entries, dropping the oldest first', () => {
     const map = new Map<string, number>();
@@ -14,11 +22,7 @@ describe('setNewest', () => {
   });
 
   it('moves a key written again to the newest place without dropping another', () => {
-    const map = new Map([
-      ['a', 1],
-      ['b', 2],
-      ['c', 3],
-    ]);
+    const map = abc();
     setNewest(map, 'a', 10, 3);
     expect([...map]).toEqual([
       ['b', 2],
@@ -30,11 +34,7 @@ describe('setNewest', () => {
   });
 
   it('shrinks a map that is over its bound down to it', () => {
-    const map = new Map([
-      ['a', 1],
-      ['b', 2],
-      ['c', 3],
-    ]);
+    const map = abc();
     setNewest(map, 'd', 4, 2);
     expect([...map.keys()]).toEqual(['c', 'd']);
   });

@@ -6,10 +6,13 @@
  */
 export function setNewest<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
   map.delete(key);
+  // Only a full map pays for an iterator (SessionHeads calls this on every SQLite append).
   // Deleting while iterating a Map is safe: iteration goes on with the next key.
-  for (const oldest of map.keys()) {
-    if (map.size < max) break;
-    map.delete(oldest);
+  if (map.size >= max) {
+    for (const oldest of map.keys()) {
+      if (map.size < max) break;
+      map.delete(oldest);
+    }
   }
   if (max > 0) map.set(key, value);
 }
